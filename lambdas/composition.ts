@@ -1,0 +1,160 @@
+/**
+ * The one composition root: builds SDK clients and adapters from the environment. Cloud and the
+ * local runtime differ only in what is chosen here, never in the use cases.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { randomUUID } from 'node:crypto';
+import { Env } from './contracts.js';
+import { DynamoDbCredentialStore } from './adapters/aws/dynamodb-credential-store.js';
+import { KinesisEventStream } from './adapters/aws/kinesis-event-stream.js';
+import { PowertoolsTelemetry } from './adapters/aws/powertools-telemetry.js';
+import { S3ObjectStore } from './adapters/aws/s3-object-store.js';
+import { CountingTelemetry } from './adapters/local/counting-telemetry.js';
+import type { AppLogger } from './ports/logger.js';
+import type { Telemetry } from './ports/telemetry.js';
+import { Authenticator } from './use-cases/authenticate.js';
+import type { ArchiveDependencies } from './use-cases/archive.js';
+import type { ImportDependencies } from './use-cases/import-file.js';
+import type { IngestDependencies } from './use-cases/ingest.js';
+import { RejectionLog } from './use-cases/rejection-log.js';
+
+export interface LocalEndpoints {
+  readonly dynamodb: string;
+  readonly kinesis: string;
+  readonly s3: string;
+}
+
+export interface RuntimeConfig {
+  readonly streamName: string;
+  readonly lakeBucket: string;
+  readonly credentialsTable: string;
+  /** Present when running against the local emulators. */
+  readonly local?: LocalEndpoints;
+  readonly serviceName: string;
+}
+
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) throw new Error(`environment variable ${name} is not set`);
+    return value;
+  };
+  const local =
+    env[Env.runtime] === 'local'
+      ? { dynamodb: required(Env.dynamodbEndpoint), kinesis: required(Env.kinesisEndpoint), s3: required(Env.s3Endpoint) }
+      : undefined;
+  return {
+    streamName: env[Env.streamName] ?? '',
+    lakeBucket: env[Env.lakeBucket] ?? '',
+    credentialsTable: env[Env.credentialsTable] ?? '',
+    serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'cdp',
+    ...(local ? { local } : {}),
+  };
+}
+
+export interface Clients {
+  readonly dynamodb: DynamoDBClient;
+  readonly kinesis: KinesisClient;
+  readonly s3: S3Client;
+}
+
+const LocalCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** SDK clients; locally they point at the emulators with the settings each emulator needs. */
+export function createClients(config: RuntimeConfig): Clients {
+  if (!config.local) {
+    return { dynamodb: new DynamoDBClient({}), kinesis: new KinesisClient({}), s3: new S3Client({}) };
+  }
+  const common = { region: 'us-east-1', credentials: LocalCredentials, maxAttempts: 5 };
+  return {
+    dynamodb: new DynamoDBClient({ ...common, endpoint: config.local.dynamodb }),
+    // kinesalite speaks HTTP/1.1 only.
+    kinesis: new KinesisClient({
+      ...common,
+      endpoint: config.local.kinesis,
+      requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+    }),
+    // s3rver stores objects corrupted unless checksums are only sent when required.
+    s3: new S3Client({
+      ...common,
+      endpoint: config.local.s3,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
+  };
+}
+
+export interface Observability {
+  readonly logger: AppLogger;
+  readonly telemetry: Telemetry;
+}
+
+export function createObservability(config: RuntimeConfig, telemetry?: Telemetry): Observability {
+  const logger = new Logger({ serviceName: config.serviceName });
+  if (telemetry) return { logger, telemetry };
+  if (config.local) return { logger, telemetry: new CountingTelemetry() };
+  return { logger, telemetry: new PowertoolsTelemetry(new Metrics({ namespace: 'Cdp', serviceName: config.serviceName })) };
+}
+
+export interface Composition extends Observability {
+  readonly config: RuntimeConfig;
+  readonly clients: Clients;
+  readonly lake: S3ObjectStore;
+  readonly stream: KinesisEventStream;
+  readonly credentials: DynamoDbCredentialStore;
+  readonly rejectionLog: RejectionLog;
+}
+
+export function compose(config: RuntimeConfig, options: { clients?: Clients; telemetry?: Telemetry } = {}): Composition {
+  const clients = options.clients ?? createClients(config);
+  const observability = createObservability(config, options.telemetry);
+  const lake = new S3ObjectStore(clients.s3, config.lakeBucket);
+  return {
+    config,
+    clients,
+    ...observability,
+    lake,
+    stream: new KinesisEventStream({ client: clients.kinesis, streamName: config.streamName }),
+    credentials: new DynamoDbCredentialStore(clients.dynamodb, config.credentialsTable),
+    rejectionLog: new RejectionLog(lake, observability.logger, observability.telemetry),
+  };
+}
+
+export function ingestDependencies(c: Composition): IngestDependencies {
+  return {
+    authenticator: new Authenticator(c.credentials),
+    stream: c.stream,
+    rejectionLog: c.rejectionLog,
+    telemetry: c.telemetry,
+    logger: c.logger,
+    now: () => new Date(),
+    newMessageId: randomUUID,
+  };
+}
+
+export const archiveDependencies = (c: Composition): ArchiveDependencies => ({
+  lake: c.lake,
+  telemetry: c.telemetry,
+  logger: c.logger,
+});
+
+export const importDependencies = (c: Composition): ImportDependencies => ({
+  lake: c.lake,
+  stream: c.stream,
+  rejectionLog: c.rejectionLog,
+  telemetry: c.telemetry,
+  logger: c.logger,
+  now: () => new Date(),
+});
+
+/** Builds a handler's dependencies on first use, so importing a handler module has no side effects. */
+export function lazily<T>(build: () => T): () => T {
+  let built: T | undefined;
+  return () => (built ??= build());
+}

@@ -1,0 +1,97 @@
+/**
+ * Names and shapes shared by the CDK app, the Lambda handlers, the local runtime and the tests.
+ * Keeping them in one module is what lets `npm start` create the same resources the stack deploys.
+ */
+
+/** Environment variables the handlers read. */
+export const Env = {
+  streamName: 'CDP_STREAM_NAME',
+  lakeBucket: 'CDP_LAKE_BUCKET',
+  credentialsTable: 'CDP_CREDENTIALS_TABLE',
+  /** `local` makes the composition root build emulator-friendly clients. */
+  runtime: 'CDP_RUNTIME',
+  dynamodbEndpoint: 'CDP_DYNAMODB_ENDPOINT',
+  kinesisEndpoint: 'CDP_KINESIS_ENDPOINT',
+  s3Endpoint: 'CDP_S3_ENDPOINT',
+} as const;
+
+/** Intake limits, matching (or tightening) Segment's HTTP Tracking API. */
+export const IntakeLimits = {
+  maxEventBytes: 32 * 1024,
+  maxBatchBytes: 500 * 1024,
+  maxBatchEvents: 2500,
+  maxMessageIdLength: 100,
+  /** Cap on a gzip body once inflated, so a small bomb cannot exhaust memory. */
+  maxInflatedBytes: 2 * 1024 * 1024,
+  /** Raw request bodies beyond this are refused before parsing (API Gateway's own cap is 10 MB). */
+  maxRawBodyBytes: 2 * 1024 * 1024,
+  /** Identifier strings longer than this are rejected; nobody's user id is longer. */
+  maxIdentifierLength: 512,
+  /** Accept events up to this far in the future (after skew correction). */
+  maxFutureSkewMs: 24 * 60 * 60 * 1000,
+  /** Oldest event time the lake partitions accept. */
+  earliestTimestamp: '2000-01-01T00:00:00.000Z',
+} as const;
+
+/** Kinesis PutRecords limits. */
+export const StreamLimits = {
+  maxRecordsPerPut: 500,
+  maxBytesPerPut: 5 * 1024 * 1024,
+} as const;
+
+/** Object layout of the lake bucket. */
+export const LakeLayout = {
+  eventsPrefix: 'events/',
+  rejectionsPrefix: 'rejected/',
+  quarantinePrefix: 'quarantine/',
+  importsPrefix: 'imports/',
+  importResultSuffix: '.result.json',
+  athenaResultsPrefix: 'athena-results/',
+} as const;
+
+/** Columns of the lake's `raw_events` table, in order. All strings; objects are JSON text. */
+export const LakeEventColumns = [
+  'message_id',
+  'type',
+  'event',
+  'name',
+  'category',
+  'user_id',
+  'anonymous_id',
+  'group_id',
+  'previous_id',
+  'timestamp',
+  'original_timestamp',
+  'sent_at',
+  'received_at',
+  'source_id',
+  'properties',
+  'traits',
+  'context',
+  'integrations',
+] as const;
+export type LakeEventColumn = (typeof LakeEventColumns)[number];
+
+/** Columns of the lake's `rejections` table. */
+export const LakeRejectionColumns = [
+  'received_at',
+  'source_id',
+  'request_id',
+  'channel',
+  'index',
+  'field',
+  'reason',
+  'payload',
+] as const;
+
+/** Glue/Athena names. */
+export const Catalog = {
+  rawEventsTable: 'raw_events',
+  eventsView: 'events',
+  rejectionsTable: 'rejections',
+} as const;
+
+/** DynamoDB key schema of the credentials table (write keys and admin tokens, stored hashed). */
+export const CredentialsTableDefinition = {
+  partitionKey: { name: 'keyHash', type: 'S' },
+} as const;

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { IntakeLimits } from '../contracts.js';
+import type { ValidationIssue } from './errors.js';
+import { findJsonHazard, isPlainObject, type JsonObject } from './json-safety.js';
+
+export const EventTypes = ['identify', 'track', 'page', 'screen', 'group', 'alias'] as const;
+export const EventType = z.enum(EventTypes, { error: `must be one of ${EventTypes.join(', ')}` });
+export type EventType = z.infer<typeof EventType>;
+
+const Iso8601 =
+  /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$/i;
+
+/** True for an ISO-8601 date-time with a zone designator that names a real instant. */
+export function isIso8601(value: string): boolean {
+  return Iso8601.test(value) && !Number.isNaN(Date.parse(value.replace(' ', 'T')));
+}
+
+const Timestamp = z
+  .string({ error: 'must be an ISO-8601 date-time string' })
+  .refine(isIso8601, { error: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-10-01T12:00:00.000Z' });
+
+/** Identifiers: strings, or finite numbers that some SDKs send and we store as strings. */
+const Identifier = z
+  .union([z.string(), z.number().refine(Number.isFinite)], { error: 'must be a string' })
+  .transform((v) => String(v))
+  .pipe(
+    z
+      .string()
+      .min(1, { error: 'must not be empty' })
+      .max(IntakeLimits.maxIdentifierLength, { error: `must be at most ${IntakeLimits.maxIdentifierLength} characters` }),
+  );
+
+const PlainObject = z.custom<JsonObject>(isPlainObject, { error: 'must be an object' });
+
+/** A Segment-spec event as a client sends it. Unknown top-level fields are dropped. */
+export const IncomingEvent = z
+  .object({
+    type: EventType,
+    messageId: z
+      .string({ error: 'must be a string' })
+      .min(1, { error: 'must not be empty' })
+      .max(IntakeLimits.maxMessageIdLength, { error: `must be at most ${IntakeLimits.maxMessageIdLength} characters` })
+      .optional(),
+    userId: Identifier.optional().nullable(),
+    anonymousId: Identifier.optional().nullable(),
+    previousId: Identifier.optional(),
+    groupId: Identifier.optional(),
+    event: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(200, { error: 'must be at most 200 characters' }).optional(),
+    name: z.string({ error: 'must be a string' }).max(200, { error: 'must be at most 200 characters' }).optional().nullable(),
+    category: z.string({ error: 'must be a string' }).max(200, { error: 'must be at most 200 characters' }).optional().nullable(),
+    timestamp: Timestamp.optional(),
+    originalTimestamp: Timestamp.optional(),
+    sentAt: Timestamp.optional(),
+    context: PlainObject.optional(),
+    traits: PlainObject.optional(),
+    properties: PlainObject.optional(),
+    integrations: PlainObject.optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.userId == null && e.anonymousId == null) {
+      ctx.addIssue({ code: 'custom', path: ['userId'], message: 'userId or anonymousId is required' });
+    }
+    if (e.type === 'track' && e.event === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['event'], message: 'is required for track calls' });
+    }
+    if (e.type === 'alias' && e.previousId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['previousId'], message: 'is required for alias calls' });
+    }
+    if (e.type === 'group' && e.groupId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['groupId'], message: 'is required for group calls' });
+    }
+  });
+export type IncomingEvent = z.infer<typeof IncomingEvent>;
+
+export type ValidatedEvent =
+  | { readonly ok: true; readonly event: IncomingEvent }
+  | { readonly ok: false; readonly issues: ValidationIssue[] };
+
+/** Validates one event; `index` is its position in the batch, echoed in each issue. */
+export function validateEvent(raw: unknown, index?: number): ValidatedEvent {
+  const at = (issue: Omit<ValidationIssue, 'index'>): ValidationIssue =>
+    index === undefined ? issue : { index, ...issue };
+  if (!isPlainObject(raw)) return { ok: false, issues: [at({ field: '', reason: 'event must be a JSON object' })] };
+  const bytes = Buffer.byteLength(JSON.stringify(raw));
+  if (bytes > IntakeLimits.maxEventBytes) {
+    return { ok: false, issues: [at({ field: '', reason: `event is ${bytes} bytes; the limit is ${IntakeLimits.maxEventBytes}` })] };
+  }
+  const hazard = findJsonHazard(raw, '');
+  if (hazard) return { ok: false, issues: [at(hazard)] };
+  const parsed = IncomingEvent.safeParse(raw);
+  if (parsed.success) return { ok: true, event: parsed.data };
+  return {
+    ok: false,
+    issues: parsed.error.issues.map((issue) => at({ field: issue.path.map(String).join('.'), reason: issue.message })),
+  };
+}

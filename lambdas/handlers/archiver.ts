@@ -1,0 +1,19 @@
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { archiveDependencies, compose, configFromEnvironment, lazily } from '../composition.js';
+import { archiveBatch, type ArchiveDependencies } from '../use-cases/archive.js';
+import { toDeliveredRecords, toBatchResponse } from './kinesis.js';
+
+export type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
+
+export function createArchiverHandler(deps: ArchiveDependencies): KinesisHandler {
+  return async (event) => {
+    try {
+      return toBatchResponse(await archiveBatch(toDeliveredRecords(event), deps));
+    } finally {
+      deps.telemetry.flush();
+    }
+  };
+}
+
+const production = lazily(() => createArchiverHandler(archiveDependencies(compose(configFromEnvironment()))));
+export const handler: KinesisHandler = (event) => production()(event);

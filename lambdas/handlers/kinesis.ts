@@ -1,0 +1,16 @@
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { DeliveredRecord } from '../use-cases/archive.js';
+
+/** Lambda's `eventID` is `<shardId>:<sequenceNumber>`. */
+export function toDeliveredRecords(event: KinesisStreamEvent): DeliveredRecord[] {
+  return event.Records.map((record) => ({
+    shardId: record.eventID.split(':')[0] ?? 'unknown-shard',
+    sequenceNumber: record.kinesis.sequenceNumber,
+    data: record.kinesis.data,
+    approximateArrivalTimestamp: Math.round(record.kinesis.approximateArrivalTimestamp * 1000),
+  }));
+}
+
+export function toBatchResponse(failedSequenceNumbers: readonly string[]): KinesisStreamBatchResponse {
+  return { batchItemFailures: failedSequenceNumbers.map((itemIdentifier) => ({ itemIdentifier })) };
+}

@@ -1,0 +1,20 @@
+/** Counters the pipeline emits (EMF metrics in AWS, in-memory counters locally). */
+export interface Telemetry {
+  count(metric: MetricName, value?: number, dimensions?: Readonly<Record<string, string>>): void;
+  /** Sends what was counted; called once per invocation. */
+  flush(): void;
+}
+
+export type MetricName =
+  | 'EventsAccepted'
+  | 'EventsRejected'
+  | 'RequestsRejected'
+  | 'AuthFailures'
+  | 'StreamWriteFailures'
+  | 'EventsArchived'
+  | 'RecordsQuarantined'
+  | 'ImportRowsAccepted'
+  | 'ImportRowsRejected'
+  | 'RejectionRecordFailures';
+
+export const noTelemetry: Telemetry = { count: () => undefined, flush: () => undefined };

@@ -1,0 +1,94 @@
+import { gzipSync } from 'node:zlib';
+import { LakeLayout } from '../contracts.js';
+import { CollectedEvent } from '../domain/intake.js';
+import { eventDate, lakeObjectKey, toLakeRow } from '../domain/lake.js';
+import type { AppLogger } from '../ports/logger.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { Telemetry } from '../ports/telemetry.js';
+
+/** A stream record as every consumer sees it, whichever runtime delivered it. */
+export interface DeliveredRecord {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  /** Base64 of the record's bytes, as Lambda delivers Kinesis data. */
+  readonly data: string;
+  readonly approximateArrivalTimestamp?: number;
+}
+
+export interface ArchiveDependencies {
+  readonly lake: ObjectStore;
+  readonly telemetry: Telemetry;
+  readonly logger: AppLogger;
+}
+
+interface Slice {
+  readonly prefix: string;
+  readonly dt: string;
+  readonly shardId: string;
+  readonly records: DeliveredRecord[];
+  readonly lines: string[];
+}
+
+/**
+ * Writes one delivered batch to the lake: one gzip NDJSON object per (shard, event date). Object
+ * keys derive from sequence numbers, so redelivery overwrites rather than duplicates. Records that
+ * can't be decoded go to `quarantine/` with their raw bytes instead of blocking the shard.
+ * Returns the sequence numbers that failed and must be redelivered.
+ */
+export async function archiveBatch(records: readonly DeliveredRecord[], deps: ArchiveDependencies): Promise<string[]> {
+  const slices = new Map<string, Slice>();
+  const add = (prefix: string, dt: string, record: DeliveredRecord, line: string): void => {
+    const id = `${prefix}|${dt}|${record.shardId}`;
+    let slice = slices.get(id);
+    if (!slice) slices.set(id, (slice = { prefix, dt, shardId: record.shardId, records: [], lines: [] }));
+    slice.records.push(record);
+    slice.lines.push(line);
+  };
+
+  for (const record of records) {
+    const raw = Buffer.from(record.data, 'base64').toString('utf8');
+    const decoded = decode(raw);
+    if (decoded) {
+      add(LakeLayout.eventsPrefix, eventDate(decoded.timestamp), record, JSON.stringify(toLakeRow(decoded)));
+    } else {
+      deps.telemetry.count('RecordsQuarantined');
+      deps.logger.warn('quarantining an undecodable stream record', { sequenceNumber: record.sequenceNumber });
+      const arrived = new Date(record.approximateArrivalTimestamp ?? Date.now()).toISOString();
+      add(LakeLayout.quarantinePrefix, arrived.slice(0, 10), record, JSON.stringify({
+        shard_id: record.shardId,
+        sequence_number: record.sequenceNumber,
+        data_base64: record.data,
+      }));
+    }
+  }
+
+  const failed: string[] = [];
+  await Promise.all(
+    [...slices.values()].map(async (slice) => {
+      const first = slice.records[0]!.sequenceNumber;
+      const last = slice.records[slice.records.length - 1]!.sequenceNumber;
+      try {
+        await deps.lake.put({
+          key: lakeObjectKey(slice.prefix, slice.dt, slice.shardId, first, last),
+          body: gzipSync(slice.lines.join('\n') + '\n'),
+          contentType: 'application/x-ndjson',
+          contentEncoding: 'gzip',
+        });
+        if (slice.prefix === LakeLayout.eventsPrefix) deps.telemetry.count('EventsArchived', slice.records.length);
+      } catch (error) {
+        deps.logger.error('could not write a lake object; its records will be redelivered', { error, dt: slice.dt });
+        failed.push(...slice.records.map((r) => r.sequenceNumber));
+      }
+    }),
+  );
+  return failed;
+}
+
+function decode(raw: string): CollectedEvent | undefined {
+  try {
+    const parsed = CollectedEvent.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,72 @@
+import { gzipSync } from 'node:zlib';
+import { LakeLayout } from '../contracts.js';
+import type { ValidationIssue } from '../domain/errors.js';
+import type { AppLogger } from '../ports/logger.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { Telemetry } from '../ports/telemetry.js';
+
+/** Largest slice of a refused payload kept for the operator; enough to see what was wrong. */
+export const MaxRejectedPayloadChars = 8 * 1024;
+
+export interface Rejection {
+  readonly issue: ValidationIssue;
+  /** The refused event (or request body), kept truncated for diagnosis. */
+  readonly payload: unknown;
+}
+
+export interface RejectionBatch {
+  readonly receivedAt: Date;
+  readonly sourceId: string;
+  /** Request id, or `import:<file>` for batch imports. */
+  readonly requestId: string;
+  readonly channel: 'api' | 'import';
+  readonly rejections: readonly Rejection[];
+}
+
+/**
+ * Records refused events in the lake under `rejected/dt=.../`, queryable as the `rejections` table,
+ * so nothing is dropped silently. If the lake can't take them, they go to the log instead.
+ */
+export class RejectionLog {
+  constructor(
+    private readonly lake: ObjectStore,
+    private readonly logger: AppLogger,
+    private readonly telemetry: Telemetry,
+  ) {}
+
+  async record(batch: RejectionBatch): Promise<void> {
+    if (batch.rejections.length === 0) return;
+    const dt = batch.receivedAt.toISOString().slice(0, 10);
+    const rows = batch.rejections.map(({ issue, payload }) =>
+      JSON.stringify({
+        received_at: batch.receivedAt.toISOString(),
+        source_id: batch.sourceId,
+        request_id: batch.requestId,
+        channel: batch.channel,
+        index: issue.index ?? null,
+        field: issue.field,
+        reason: issue.reason,
+        payload: truncate(typeof payload === 'string' ? payload : JSON.stringify(payload) ?? ''),
+      }),
+    );
+    const key = `${LakeLayout.rejectionsPrefix}dt=${dt}/${safeSegment(batch.sourceId)}/${safeSegment(batch.requestId)}.ndjson.gz`;
+    try {
+      await this.lake.put({ key, body: gzipSync(rows.join('\n') + '\n'), contentType: 'application/x-ndjson', contentEncoding: 'gzip' });
+    } catch (error) {
+      this.telemetry.count('RejectionRecordFailures');
+      this.logger.error('could not record rejections in the lake; logging them instead', {
+        error,
+        rejections: batch.rejections.map((r) => r.issue),
+        requestId: batch.requestId,
+      });
+    }
+  }
+}
+
+function truncate(text: string): string {
+  return text.length <= MaxRejectedPayloadChars ? text : `${text.slice(0, MaxRejectedPayloadChars)}…[truncated]`;
+}
+
+function safeSegment(value: string): string {
+  return value.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200);
+}
