@@ -81,12 +81,13 @@ export function validateEvent(raw: unknown, index?: number): ValidatedEvent {
   const at = (issue: Omit<ValidationIssue, 'index'>): ValidationIssue =>
     index === undefined ? issue : { index, ...issue };
   if (!isPlainObject(raw)) return { ok: false, issues: [at({ field: '', reason: 'event must be a JSON object' })] };
+  // Depth first: measuring a hostile, deeply nested value would itself overflow the stack.
+  const hazard = findJsonHazard(raw, '');
+  if (hazard) return { ok: false, issues: [at(hazard)] };
   const bytes = Buffer.byteLength(JSON.stringify(raw));
   if (bytes > IntakeLimits.maxEventBytes) {
     return { ok: false, issues: [at({ field: '', reason: `event is ${bytes} bytes; the limit is ${IntakeLimits.maxEventBytes}` })] };
   }
-  const hazard = findJsonHazard(raw, '');
-  if (hazard) return { ok: false, issues: [at(hazard)] };
   const parsed = IncomingEvent.safeParse(raw);
   if (parsed.success) return { ok: true, event: parsed.data };
   return {

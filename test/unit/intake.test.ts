@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { RequestRejectedError } from '../../lambdas/domain/errors.js';
+import { validateEvent } from '../../lambdas/domain/events.js';
+import { correctClockSkew, enrichEvent, partitionKeyOf } from '../../lambdas/domain/intake.js';
+import { parseIntakeBody, prepareEvents } from '../../lambdas/domain/intake-request.js';
+
+const stamps = { receivedAt: new Date('2026-10-01T12:00:00.000Z'), sourceId: 'web', newMessageId: () => 'generated-id' };
+
+describe('validateEvent', () => {
+  it('accepts a minimal track call', () => {
+    expect(validateEvent({ type: 'track', event: 'Signed Up', userId: 'u1' }).ok).toBe(true);
+  });
+
+  it.each([
+    [{ type: 'track', userId: 'u1' }, 'event', 'is required for track calls'],
+    [{ type: 'page' }, 'userId', 'userId or anonymousId is required'],
+    [{ type: 'identify', userId: 'u1', traits: [] }, 'traits', 'must be an object'],
+    [{ type: 'track', event: 'x', userId: 'u1', properties: 'a' }, 'properties', 'must be an object'],
+    [{ type: 'page', userId: 'u1', context: 5 }, 'context', 'must be an object'],
+    [{ type: 'page', userId: 'u1', timestamp: 'yesterday' }, 'timestamp', 'ISO-8601'],
+    [{ type: 'page', userId: 'u1', messageId: 'm'.repeat(101) }, 'messageId', 'at most 100'],
+    [{ type: 'bogus', userId: 'u1' }, 'type', 'must be one of'],
+    [{ type: 'alias', userId: 'u1' }, 'previousId', 'required'],
+    [{ type: 'page', userId: 'u1', properties: JSON.parse('{"__proto__":{"x":1}}') }, 'properties.__proto__', 'reserved'],
+  ])('refuses %j at %s', (event, field, reason) => {
+    const result = validateEvent(event, 4);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.issues).toContainEqual(expect.objectContaining({ index: 4, field, reason: expect.stringContaining(reason) }));
+  });
+
+  it('refuses an event over 32 KB', () => {
+    const result = validateEvent({ type: 'track', event: 'x', userId: 'u', properties: { blob: 'x'.repeat(33 * 1024) } });
+    expect(result.ok).toBe(false);
+  });
+
+  it('refuses nesting deeper than the limit without overflowing the stack', () => {
+    let deep: Record<string, unknown> = {};
+    const root = deep;
+    for (let i = 0; i < 5000; i++) deep = (deep.a = {}) as Record<string, unknown>;
+    const result = validateEvent({ type: 'page', userId: 'u', properties: root });
+    expect(result.ok).toBe(false);
+  });
+
+  it('stores numeric ids as strings', () => {
+    const result = validateEvent({ type: 'identify', userId: 42 });
+    expect(result.ok && result.event.userId).toBe('42');
+  });
+});
+
+describe('clock skew', () => {
+  it('moves the timestamp by the client clock offset', () => {
+    // client clock is 1 hour behind: it says sentAt 11:00 when the server sees 12:00
+    const corrected = correctClockSkew(stamps.receivedAt, '2026-10-01T10:59:50.000Z', '2026-10-01T11:00:00.000Z');
+    expect(corrected.toISOString()).toBe('2026-10-01T11:59:50.000Z');
+  });
+
+  it('uses the timestamp as-is without sentAt, and receivedAt without either', () => {
+    expect(correctClockSkew(stamps.receivedAt, '2026-09-30T00:00:00Z').toISOString()).toBe('2026-09-30T00:00:00.000Z');
+    expect(correctClockSkew(stamps.receivedAt).toISOString()).toBe('2026-10-01T12:00:00.000Z');
+  });
+
+  it('stamps receivedAt, source and a messageId, keeping the original timestamp', () => {
+    const validated = validateEvent({ type: 'track', event: 'x', anonymousId: 'a', timestamp: '2026-10-01T10:00:00Z' });
+    if (!validated.ok) throw new Error('invalid');
+    const result = enrichEvent(validated.event, { ...stamps, batchSentAt: '2026-10-01T10:00:10Z' });
+    expect(result).toEqual({
+      ok: true,
+      event: expect.objectContaining({
+        messageId: 'generated-id',
+        sourceId: 'web',
+        receivedAt: '2026-10-01T12:00:00.000Z',
+        timestamp: '2026-10-01T11:59:50.000Z',
+        originalTimestamp: '2026-10-01T10:00:00Z',
+        sentAt: '2026-10-01T10:00:10Z',
+      }),
+    });
+  });
+
+  it('refuses events that land more than a day in the future', () => {
+    const validated = validateEvent({ type: 'page', anonymousId: 'a', timestamp: '2026-10-05T00:00:00Z' });
+    if (!validated.ok) throw new Error('invalid');
+    const result = enrichEvent(validated.event, stamps, 2);
+    expect(result).toEqual({ ok: false, issues: [expect.objectContaining({ index: 2, field: 'timestamp' })] });
+  });
+});
+
+describe('partition keys', () => {
+  it('keys by device identity first so a device stays in order', () => {
+    expect(partitionKeyOf({ anonymousId: 'a1', userId: 'u1', messageId: 'm' })).toBe('a1');
+    expect(partitionKeyOf({ userId: 'u1', messageId: 'm' })).toBe('u1');
+  });
+
+  it('hashes identities longer than Kinesis allows', () => {
+    expect(partitionKeyOf({ userId: 'u'.repeat(300), messageId: 'm' })).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('parseIntakeBody / prepareEvents', () => {
+  it('reports each bad event with its index and accepts the rest', () => {
+    const body = parseIntakeBody('batch', JSON.stringify({ batch: [{ type: 'track', userId: 'u', event: 'A' }, { type: 'track', userId: 'u' }] }));
+    const prepared = prepareEvents(body, stamps);
+    expect(prepared.accepted).toHaveLength(1);
+    expect(prepared.rejectedIndexes).toEqual([1]);
+    expect(prepared.issues).toEqual([{ index: 1, field: 'event', reason: 'is required for track calls' }]);
+  });
+
+  it('takes the call type from the route and merges batch context under event context', () => {
+    const body = parseIntakeBody('batch', JSON.stringify({ context: { ip: '1.1.1.1', locale: 'pt' }, batch: [{ type: 'page', userId: 'u', context: { locale: 'en' } }] }));
+    expect(prepareEvents(body, stamps).accepted[0]?.context).toEqual({ ip: '1.1.1.1', locale: 'en' });
+    const single = parseIntakeBody('identify', JSON.stringify({ type: 'track', userId: 'u' }));
+    expect(single.rawEvents[0]).toMatchObject({ type: 'identify' });
+  });
+
+  it.each([
+    ['not json', 400],
+    ['[1,2]', 400],
+    ['{"batch":{}}', 400],
+    ['{"batch":[]}', 400],
+    [JSON.stringify({ batch: Array.from({ length: 2501 }, () => ({})) }), 413],
+    [JSON.stringify({ batch: [{ type: 'page', userId: 'u', properties: { x: 'y'.repeat(510 * 1024) } }] }), 413],
+  ])('rejects the whole request %#', (body, status) => {
+    expect(() => parseIntakeBody('batch', body)).toThrow(RequestRejectedError);
+    try {
+      parseIntakeBody('batch', body);
+    } catch (error) {
+      expect((error as RequestRejectedError).status).toBe(status);
+      expect((error as RequestRejectedError).details.length).toBeGreaterThan(0);
+    }
+  });
+});
