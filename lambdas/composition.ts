@@ -63,7 +63,8 @@ export interface Clients {
   readonly s3: S3Client;
 }
 
-const LocalCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+// s3rver accepts only its own fixed key pair; the other emulators accept any.
+const LocalCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 /** SDK clients; locally they point at the emulators with the settings each emulator needs. */
 export function createClients(config: RuntimeConfig): Clients {

@@ -1,0 +1,42 @@
+import { CreateTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException as StreamInUse } from '@aws-sdk/client-kinesis';
+import { BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
+import type { Clients } from '../lambdas/composition.js';
+import { CredentialsTableDefinition } from '../lambdas/contracts.js';
+import { sleep } from '../lambdas/adapters/retry.js';
+import type { LocalSettings } from './settings.js';
+
+/**
+ * Creates the tables, stream and bucket from the same definitions the CDK constructs use.
+ * Idempotent: a restart on the same data dir finds them and carries on.
+ */
+export async function createLocalResources(clients: Clients, settings: LocalSettings): Promise<void> {
+  const key = CredentialsTableDefinition.partitionKey;
+  await ignore(ResourceInUseException, () =>
+    clients.dynamodb.send(
+      new CreateTableCommand({
+        TableName: settings.credentialsTable,
+        AttributeDefinitions: [{ AttributeName: key.name, AttributeType: key.type }],
+        KeySchema: [{ AttributeName: key.name, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    ),
+  );
+  await ignore(StreamInUse, () =>
+    clients.kinesis.send(new CreateStreamCommand({ StreamName: settings.streamName, ShardCount: settings.shardCount })),
+  );
+  for (;;) {
+    const summary = await clients.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: settings.streamName }));
+    if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
+    await sleep(50);
+  }
+  await ignore(BucketAlreadyOwnedByYou, () => clients.s3.send(new CreateBucketCommand({ Bucket: settings.lakeBucket })));
+}
+
+async function ignore(type: abstract new (...args: never[]) => Error, action: () => Promise<unknown>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    if (!(error instanceof type) && (error as Error).name !== type.name) throw error;
+  }
+}

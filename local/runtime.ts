@@ -1,0 +1,134 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import {
+  archiveDependencies,
+  compose,
+  createClients,
+  importDependencies,
+  ingestDependencies,
+  type Composition,
+  type RuntimeConfig,
+} from '../lambdas/composition.js';
+import { hashSecret, type CredentialKind } from '../lambdas/domain/credentials.js';
+import { CountingTelemetry } from '../lambdas/adapters/local/counting-telemetry.js';
+import { createArchiverHandler } from '../lambdas/handlers/archiver.js';
+import { createImportHandler } from '../lambdas/handlers/importer.js';
+import { createIngestHandler } from '../lambdas/handlers/ingest.js';
+import { createLocalResources } from './bootstrap.js';
+import { startEmulators, type Emulators } from './emulators.js';
+import { createApiServer, listen } from './http-server.js';
+import { ImportScanner } from './import-scanner.js';
+import type { LocalSettings } from './settings.js';
+import { StreamPoller } from './stream-poller.js';
+
+export interface LocalEndpointsFile {
+  readonly api: string;
+  readonly dynamodb: string;
+  readonly kinesis: string;
+  readonly s3: string;
+  readonly s3Directory: string;
+  readonly streamName: string;
+  readonly lakeBucket: string;
+  readonly credentialsTable: string;
+}
+
+export interface LocalRuntime {
+  readonly url: string;
+  readonly endpoints: LocalEndpointsFile;
+  readonly composition: Composition;
+  readonly telemetry: CountingTelemetry;
+  readonly pollers: readonly StreamPoller[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole CDP on one machine: emulators, resources, the intake API served by the ingest
+ * handler, the archiver fed by an event-source-mapping poller, and the import scanner.
+ */
+export async function startLocalRuntime(settings: LocalSettings): Promise<LocalRuntime> {
+  await mkdir(settings.dataDir, { recursive: true });
+  const emulators: Emulators = await startEmulators(settings.dataDir);
+  const config: RuntimeConfig = {
+    streamName: settings.streamName,
+    lakeBucket: settings.lakeBucket,
+    credentialsTable: settings.credentialsTable,
+    serviceName: 'cdp-local',
+    local: emulators.endpoints,
+  };
+  const clients = createClients(config);
+  await createLocalResources(clients, settings);
+  const telemetry = new CountingTelemetry();
+  const composition = compose(config, { clients, telemetry });
+  await seedCredential(composition, settings.writeKey, 'write', 'dev', 'Development source');
+  await seedCredential(composition, settings.adminToken, 'admin', 'admin', 'Development admin token');
+
+  const archiver = new StreamPoller({
+    consumer: 'archiver',
+    handler: createArchiverHandler(archiveDependencies(composition)),
+    client: clients.kinesis,
+    streamName: settings.streamName,
+    dataDir: settings.dataDir,
+    logger: composition.logger,
+    batchSize: settings.archiverBatchSize,
+    batchWindowMs: settings.archiverBatchWindowMs,
+    maxRetryAttempts: settings.maxRetryAttempts,
+  });
+  const pollers = [archiver];
+  await Promise.all(pollers.map((p) => p.start()));
+
+  const scanner = new ImportScanner(
+    composition.lake,
+    settings.lakeBucket,
+    createImportHandler(importDependencies(composition)),
+    composition.logger,
+    settings.importScanIntervalMs,
+  );
+  scanner.start();
+
+  const handler = createIngestHandler({
+    ...ingestDependencies(composition),
+    healthChecks: {
+      stream: () => composition.stream.ping(),
+      credentials: () => composition.credentials.ping(),
+      lake: () => composition.lake.ping(),
+      consumers: async () => {
+        const idle = pollers.filter((p) => !p.isReady);
+        if (idle.length > 0) throw new Error(`${idle.length} stream consumers not running`);
+      },
+    },
+  });
+  const server: Server = createApiServer(handler);
+  const port = await listen(server, settings.port, settings.host);
+  const url = `http://${settings.host}:${port}`;
+  const endpoints: LocalEndpointsFile = {
+    api: url,
+    ...emulators.endpoints,
+    s3Directory: emulators.s3Directory,
+    streamName: settings.streamName,
+    lakeBucket: settings.lakeBucket,
+    credentialsTable: settings.credentialsTable,
+  };
+  await writeFile(join(settings.dataDir, 'endpoints.json'), JSON.stringify(endpoints, null, 2));
+
+  return {
+    url,
+    endpoints,
+    composition,
+    telemetry,
+    pollers,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await scanner.stop();
+      await Promise.all(pollers.map((p) => p.stop()));
+      await emulators.close();
+    },
+  };
+}
+
+async function seedCredential(c: Composition, secret: string, kind: CredentialKind, sourceId: string, name: string): Promise<void> {
+  await c.credentials.create({ keyHash: hashSecret(secret), kind, sourceId, name, createdAt: new Date().toISOString() });
+}
