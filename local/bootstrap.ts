@@ -1,6 +1,6 @@
 import { CreateTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException as StreamInUse } from '@aws-sdk/client-kinesis';
-import { BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { Clients } from '../lambdas/composition.js';
 import { CredentialsTableDefinition } from '../lambdas/contracts.js';
 import { sleep } from '../lambdas/adapters/retry.js';
@@ -30,13 +30,20 @@ export async function createLocalResources(clients: Clients, settings: LocalSett
     if (summary.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') break;
     await sleep(50);
   }
-  await ignore(BucketAlreadyOwnedByYou, () => clients.s3.send(new CreateBucketCommand({ Bucket: settings.lakeBucket })));
+  // s3rver answers BucketAlreadyExists where S3 would say BucketAlreadyOwnedByYou.
+  await ignore([BucketAlreadyOwnedByYou, BucketAlreadyExists], () =>
+    clients.s3.send(new CreateBucketCommand({ Bucket: settings.lakeBucket })),
+  );
 }
 
-async function ignore(type: abstract new (...args: never[]) => Error, action: () => Promise<unknown>): Promise<void> {
+type ErrorType = abstract new (...args: never[]) => Error;
+
+/** Runs a create call, treating "already exists" errors as success. */
+async function ignore(types: ErrorType | ErrorType[], action: () => Promise<unknown>): Promise<void> {
   try {
     await action();
   } catch (error) {
-    if (!(error instanceof type) && (error as Error).name !== type.name) throw error;
+    const expected = [types].flat();
+    if (!expected.some((type) => error instanceof type || (error as Error).name === type.name)) throw error;
   }
 }

@@ -48,7 +48,19 @@ export class UnauthorizedError extends RequestRejectedError {
   }
 }
 
-const AcceptedContentTypes = new Set(['application/json', 'text/plain', '']);
+/**
+ * Bodies are always parsed as JSON. Besides application/json, real SDKs send text/plain
+ * (analytics.js beacons), and axios-based clients such as RudderStack's send their gzip buffer
+ * as application/x-www-form-urlencoded or octet-stream; curl defaults to form-urlencoded too.
+ * Types that are clearly something else (XML, multipart, ...) are refused with 415.
+ */
+const AcceptedContentTypes = new Set([
+  'application/json',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'application/octet-stream',
+  '',
+]);
 
 /**
  * Accepts one Segment-compatible intake call: authenticate, decode, validate, stamp, append

@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { LocalEndpointsFile } from '../../local/runtime.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const execFileAsync = promisify(execFile);
+
+export interface RuntimeProcess {
+  readonly endpoints: LocalEndpointsFile;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Sends a signal and waits for the process to exit. */
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `npm start`'s entry point as its own process on a free port, and waits for /health. */
+export async function startRuntimeProcess(dataDir: string, env: Record<string, string> = {}): Promise<RuntimeProcess> {
+  const endpointsFile = join(dataDir, 'endpoints.json');
+  rmSync(endpointsFile, { force: true });
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', 'local/start.ts'], {
+    cwd: root,
+    env: { ...process.env, CDP_DATA_DIR: dataDir, CDP_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`runtime exited early:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`runtime did not become healthy:\n${output}`);
+    if (existsSync(endpointsFile)) {
+      const endpoints = JSON.parse(readFileSync(endpointsFile, 'utf8')) as LocalEndpointsFile;
+      const health = await fetch(`${endpoints.api}/health`).catch(() => undefined);
+      if (health?.status === 200) {
+        return {
+          endpoints,
+          url: endpoints.api,
+          child,
+          kill: async (signal) => {
+            child.kill(signal);
+            return exited;
+          },
+        };
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Runs the real `npm run query` command and parses its NDJSON output. */
+export async function queryCommand(dataDir: string, sql: string): Promise<Record<string, unknown>[]> {
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'local/query.ts', sql], {
+    cwd: root,
+    env: { ...process.env, CDP_DATA_DIR: dataDir },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Polls until `check` returns true, or fails after `timeoutMs`. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export const basicAuth = (key: string): string => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
