@@ -2,12 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Catalog, LakeEventColumns, LakeLayout, LakeRejectionColumns } from '../lambdas/contracts.js';
-
-/** SQL the Athena `events` view is defined by; the local engine uses the same text. */
-export const EventsViewSql = `SELECT ${[...LakeEventColumns, 'dt'].map((c) => `"${c}"`).join(', ')} FROM (
-  SELECT r.*, row_number() OVER (PARTITION BY r.dt, r.message_id ORDER BY r.received_at) AS delivery
-  FROM ${Catalog.rawEventsTable} r
-) WHERE delivery = 1`;
+import { EventsViewSql } from '../lambdas/domain/lake-views.js';
 
 export interface LakeFiles {
   /** s3rver's directory and the lake bucket within it. */
@@ -34,7 +29,7 @@ export async function queryLocalLake(files: LakeFiles, sql: string): Promise<Rec
         await connection.run(`CREATE TABLE ${name} (${list})`);
         return;
       }
-      const glob = join(dir, 'dt=*', '**', '*.ndjson.gz._S3rver_object').replaceAll("'", "''");
+      const glob = join(dir, 'dt=*', '*.ndjson.gz._S3rver_object').replaceAll("'", "''");
       await connection.run(`CREATE VIEW ${name} AS SELECT * FROM read_json('${glob}', format = 'newline_delimited',
         compression = 'gzip', hive_partitioning = true, hive_types = {'dt': 'VARCHAR'}, columns = ${columnTypes})`);
     };

@@ -39,7 +39,7 @@ export function eventDate(isoTimestamp: string): string {
  * sequence range only, so a retried batch overwrites its own object instead of adding a copy.
  */
 export function lakeObjectKey(prefix: string, dt: string, shardId: string, firstSequence: string, lastSequence: string): string {
-  return `${prefix}dt=${dt}/${shardId}/${firstSequence}-${lastSequence}.ndjson.gz`;
+  return `${prefix}dt=${dt}/${shardId}-${firstSequence}-${lastSequence}.ndjson.gz`;
 }
 
 export const eventsObjectKey = (dt: string, shardId: string, first: string, last: string): string =>

@@ -49,7 +49,8 @@ export class RejectionLog {
         payload: truncate(typeof payload === 'string' ? payload : JSON.stringify(payload) ?? ''),
       }),
     );
-    const key = `${LakeLayout.rejectionsPrefix}dt=${dt}/${safeSegment(batch.sourceId)}/${safeSegment(batch.requestId)}.ndjson.gz`;
+    // Flat under dt=: Athena partition locations are read without descending into sub-folders.
+    const key = `${LakeLayout.rejectionsPrefix}dt=${dt}/${safeSegment(batch.sourceId)}-${safeSegment(batch.requestId)}.ndjson.gz`;
     try {
       await this.lake.put({ key, body: gzipSync(rows.join('\n') + '\n'), contentType: 'application/x-ndjson', contentEncoding: 'gzip' });
     } catch (error) {

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { App, Duration, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { CdpStack } from '../lib/cdp-stack.js';
+
+const app = new App();
+const context = (key: string): string | undefined => app.node.tryGetContext(key) as string | undefined;
+const number = (key: string): number | undefined => (context(key) === undefined ? undefined : Number(context(key)));
+
+new CdpStack(app, context('stackName') ?? 'Cdp', {
+  streamCapacity: context('streamCapacity') === 'on-demand' ? 'on-demand' : 'provisioned',
+  shardCount: number('shardCount'),
+  archiverBatchSize: number('archiverBatchSize'),
+  archiverBatchingWindow: number('archiverBatchingWindowSeconds') === undefined ? undefined : Duration.seconds(number('archiverBatchingWindowSeconds')!),
+  retainData: context('retainData') !== 'false',
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

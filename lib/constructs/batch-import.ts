@@ -1,0 +1,34 @@
+import { Duration } from 'aws-cdk-lib';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { EventType } from 'aws-cdk-lib/aws-s3';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Construct } from 'constructs';
+import { LakeLayout } from '../../lambdas/contracts.js';
+import { ProjectFunction, type ProjectFunctionProps } from './project-function.js';
+
+export interface BatchImportProps extends Omit<ProjectFunctionProps, 'handlerFile'> {
+  readonly bucket: Bucket;
+}
+
+/** File suffixes that start an import; the `.result.json` written beside a file matches none of them. */
+export const ImportSuffixes = ['.ndjson', '.jsonl', '.json', '.csv', '.ndjson.gz', '.jsonl.gz', '.json.gz', '.csv.gz'];
+
+/** Runs the import function for every file dropped under `imports/`. */
+export class BatchImport extends Construct {
+  readonly function: ProjectFunction;
+
+  constructor(scope: Construct, id: string, props: BatchImportProps) {
+    super(scope, id);
+    const { bucket, ...functionProps } = props;
+    this.function = new ProjectFunction(this, 'Handler', {
+      handlerFile: 'importer',
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      ...functionProps,
+    });
+    const destination = new LambdaDestination(this.function.function);
+    for (const suffix of ImportSuffixes) {
+      bucket.addEventNotification(EventType.OBJECT_CREATED, destination, { prefix: LakeLayout.importsPrefix, suffix });
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+
+export interface ProjectFunctionProps extends Omit<NodejsFunctionProps, 'entry' | 'handler'> {
+  /** File under `lambdas/handlers/`, without extension, e.g. `ingest`. */
+  readonly handlerFile: string;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * Every Lambda of the project: Node.js 22 on arm64, JSON logs into a log group with retention,
+ * minified esbuild bundles built locally (no Docker), the AWS SDK bundled so its version is pinned.
+ */
+export class ProjectFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ProjectFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const { handlerFile, logRetention: _ignored, environment, bundling, ...rest } = props;
+    this.function = new NodejsFunction(this, 'Function', {
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      loggingFormat: LoggingFormat.JSON,
+      logGroup: this.logGroup,
+      projectRoot: root,
+      depsLockFilePath: join(root, 'package-lock.json'),
+      entry: join(root, 'lambdas', 'handlers', `${handlerFile}.ts`),
+      handler: 'handler',
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: `cdp-${handlerFile}`,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...environment,
+      },
+      bundling: {
+        minify: true,
+        sourceMap: false,
+        target: 'node22',
+        format: OutputFormat.CJS,
+        forceDockerBundling: false,
+        externalModules: [],
+        ...bundling,
+      },
+      ...rest,
+    });
+  }
+}

@@ -1,0 +1,87 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CdpStack } from '../../lib/cdp-stack.js';
+
+function synthesize(props = {}) {
+  // The same feature flags as `cdk synth` (cdk.json), minus bundling to keep this test fast.
+  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: object };
+  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  const stack = new CdpStack(app, 'Test', props);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}
+
+describe('CdpStack', () => {
+  const { app, stack } = synthesize();
+  const template = Template.fromStack(stack);
+
+  it('passes cdk-nag AwsSolutions with every finding fixed or acknowledged with a reason', () => {
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('routes every Segment call and /health to the ingest function', () => {
+    for (const path of ['batch', 'identify', 'track', 'page', 'screen', 'group', 'alias']) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `POST /v1/${path}` });
+    }
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /health' });
+  });
+
+  it('encrypts the stream and keeps the lake private, versioned, TLS-only and with lifecycle rules', () => {
+    template.hasResourceProperties('AWS::Kinesis::Stream', { StreamEncryption: { EncryptionType: 'KMS' }, ShardCount: 1 });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'raw-events' })]) },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('runs the archiver with bisect, partial batch responses, bounded retries and an on-failure queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 5,
+      MaximumBatchingWindowInSeconds: 60,
+      BatchSize: 10000,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it('uses Node.js 22 on arm64 with JSON logs for every function', () => {
+    const functions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: Match.objectLike({ CDP_STREAM_NAME: Match.anyValue() }) } },
+    });
+    expect(Object.keys(functions).length).toBe(3);
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' } });
+    }
+  });
+
+  it('catalogs the lake with partition projection, the deduplicating events view and a capped workgroup', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({ Name: 'raw_events', Parameters: Match.objectLike({ 'projection.enabled': 'true', 'projection.dt.type': 'date' }) }),
+    });
+    template.hasResourceProperties('AWS::Glue::Table', { TableInput: Match.objectLike({ Name: 'events', TableType: 'VIRTUAL_VIEW' }) });
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({ EnforceWorkGroupConfiguration: true, BytesScannedCutoffPerQuery: 10 * 1024 ** 3 }),
+    });
+  });
+
+  it('keeps credentials in an encrypted, point-in-time-recoverable, deletion-protected table', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      Replicas: [Match.objectLike({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+    });
+  });
+
+  it('switches the stream to on-demand when asked', () => {
+    const onDemand = Template.fromStack(synthesize({ streamCapacity: 'on-demand' }).stack);
+    onDemand.hasResourceProperties('AWS::Kinesis::Stream', { StreamModeDetails: { StreamMode: 'ON_DEMAND' } });
+  });
+});
