@@ -23,7 +23,12 @@ export async function queryLocalLake(files: LakeFiles, sql: string): Promise<Rec
     const table = async (name: string, prefix: string, columns: readonly string[], partitioned: boolean): Promise<void> => {
       const columnTypes = `{${columns.map((c) => `'${c}': 'VARCHAR'`).join(', ')}}`;
       const dir = join(root, prefix);
-      const hasFiles = existsSync(dir) && readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('._S3rver_object'));
+      const isObject = (name: string): boolean => name.endsWith('.ndjson.gz._S3rver_object');
+      const hasFiles =
+        existsSync(dir) &&
+        readdirSync(dir)
+          .filter((d) => d.startsWith('dt='))
+          .some((d) => readdirSync(join(dir, d)).some(isObject));
       if (!hasFiles) {
         const list = [...columns, ...(partitioned ? ['dt'] : [])].map((c) => `"${c}" VARCHAR`).join(', ');
         await connection.run(`CREATE TABLE ${name} (${list})`);
