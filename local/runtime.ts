@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import {
@@ -109,7 +109,10 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
     lakeBucket: settings.lakeBucket,
     credentialsTable: settings.credentialsTable,
   };
-  await writeFile(join(settings.dataDir, 'endpoints.json'), JSON.stringify(endpoints, null, 2));
+  // Atomic, so tools polling for the file never read it half-written.
+  const endpointsFile = join(settings.dataDir, 'endpoints.json');
+  await writeFile(`${endpointsFile}.tmp`, JSON.stringify(endpoints, null, 2));
+  await rename(`${endpointsFile}.tmp`, endpointsFile);
 
   return {
     url,
