@@ -1,0 +1,73 @@
+import { gunzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { noTelemetry } from '../../lambdas/ports/telemetry.js';
+import { silentLogger } from '../../lambdas/ports/logger.js';
+import type { ObjectStore, PutObjectInput } from '../../lambdas/ports/object-store.js';
+import { archiveBatch, type DeliveredRecord } from '../../lambdas/use-cases/archive.js';
+
+class MemoryLake implements ObjectStore {
+  readonly objects = new Map<string, Buffer>();
+  failPrefix: string | undefined;
+  async put(input: PutObjectInput) {
+    if (this.failPrefix && input.key.startsWith(this.failPrefix)) throw new Error('S3 down');
+    this.objects.set(input.key, Buffer.from(input.body));
+  }
+  async openRead(key: string) {
+    const body = this.objects.get(key);
+    return body ? { body: Readable.from(body), etag: 'e' } : undefined;
+  }
+  async exists(key: string) { return this.objects.has(key); }
+  async *listKeys(prefix: string) { for (const k of this.objects.keys()) if (k.startsWith(prefix)) yield k; }
+  async ping() {}
+}
+
+const record = (seq: string, event: object | string): DeliveredRecord => ({
+  shardId: 'shardId-000000000000',
+  sequenceNumber: seq,
+  data: Buffer.from(typeof event === 'string' ? event : JSON.stringify(event)).toString('base64'),
+  approximateArrivalTimestamp: Date.parse('2026-10-03T00:00:00Z'),
+});
+const event = (messageId: string, timestamp: string) => ({
+  type: 'track', event: 'E', messageId, userId: 'u', timestamp, receivedAt: timestamp, sourceId: 'web', properties: { a: 1 },
+});
+const rows = (lake: MemoryLake, key: string) =>
+  gunzipSync(lake.objects.get(key)!).toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('archiveBatch', () => {
+  const deps = (lake: MemoryLake) => ({ lake, telemetry: noTelemetry, logger: silentLogger });
+
+  it('writes one gzip NDJSON object per event date, keyed by the sequence range, with JSON text columns', async () => {
+    const lake = new MemoryLake();
+    const failed = await archiveBatch(
+      [record('1', event('m1', '2026-10-01T10:00:00Z')), record('2', event('m2', '2026-10-02T10:00:00Z')), record('3', event('m3', '2026-10-01T11:00:00Z'))],
+      deps(lake),
+    );
+    expect(failed).toEqual([]);
+    expect([...lake.objects.keys()].sort()).toEqual([
+      'events/dt=2026-10-01/shardId-000000000000-1-3.ndjson.gz',
+      'events/dt=2026-10-02/shardId-000000000000-2-2.ndjson.gz',
+    ]);
+    expect(rows(lake, 'events/dt=2026-10-01/shardId-000000000000-1-3.ndjson.gz').map((r) => [r.message_id, r.properties])).toEqual([
+      ['m1', '{"a":1}'],
+      ['m3', '{"a":1}'],
+    ]);
+  });
+
+  it('quarantines undecodable records instead of failing the batch', async () => {
+    const lake = new MemoryLake();
+    const failed = await archiveBatch([record('1', 'not json'), record('2', event('m2', '2026-10-01T10:00:00Z'))], deps(lake));
+    expect(failed).toEqual([]);
+    expect([...lake.objects.keys()]).toContain('quarantine/dt=2026-10-03/shardId-000000000000-1-1.ndjson.gz');
+  });
+
+  it('reports the records of a slice it could not write, so only they are redelivered', async () => {
+    const lake = new MemoryLake();
+    lake.failPrefix = 'events/dt=2026-10-02';
+    const failed = await archiveBatch(
+      [record('1', event('m1', '2026-10-01T10:00:00Z')), record('2', event('m2', '2026-10-02T10:00:00Z'))],
+      deps(lake),
+    );
+    expect(failed).toEqual(['2']);
+  });
+});
