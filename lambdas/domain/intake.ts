@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { IntakeLimits } from '../contracts.js';
 import type { ValidationIssue } from './errors.js';
 import { EventType, type IncomingEvent } from './events.js';
@@ -12,24 +12,24 @@ import type { JsonObject } from './json-safety.js';
 export const CollectedEvent = z.object({
   type: EventType,
   messageId: z.string(),
-  userId: z.string().optional(),
-  anonymousId: z.string().optional(),
-  previousId: z.string().optional(),
-  groupId: z.string().optional(),
-  event: z.string().optional(),
-  name: z.string().optional(),
-  category: z.string().optional(),
+  userId: z.optional(z.string()),
+  anonymousId: z.optional(z.string()),
+  previousId: z.optional(z.string()),
+  groupId: z.optional(z.string()),
+  event: z.optional(z.string()),
+  name: z.optional(z.string()),
+  category: z.optional(z.string()),
   /** Effective event time, corrected for client clock skew. */
   timestamp: z.string(),
   /** The client's own timestamp, before skew correction. */
-  originalTimestamp: z.string().optional(),
-  sentAt: z.string().optional(),
+  originalTimestamp: z.optional(z.string()),
+  sentAt: z.optional(z.string()),
   receivedAt: z.string(),
   sourceId: z.string(),
-  context: z.record(z.string(), z.unknown()).optional(),
-  traits: z.record(z.string(), z.unknown()).optional(),
-  properties: z.record(z.string(), z.unknown()).optional(),
-  integrations: z.record(z.string(), z.unknown()).optional(),
+  context: z.optional(z.record(z.string(), z.unknown())),
+  traits: z.optional(z.record(z.string(), z.unknown())),
+  properties: z.optional(z.record(z.string(), z.unknown())),
+  integrations: z.optional(z.record(z.string(), z.unknown())),
 });
 export type CollectedEvent = z.infer<typeof CollectedEvent>;
 
