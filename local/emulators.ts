@@ -3,9 +3,9 @@ import kinesalite from 'kinesalite';
 import S3rver from 's3rver';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { LocalEndpoints } from '../lambdas/composition.js';
+import { listen } from './http-server.js';
 
 export interface Emulators {
   readonly endpoints: LocalEndpoints;
@@ -20,8 +20,8 @@ export async function startEmulators(dataDir: string): Promise<Emulators> {
   await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true })));
   const dynamo = dynalite({ path: dirs.dynamodb, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const kinesis = kinesalite({ path: dirs.kinesis, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
-  const dynamoPort = await listen(dynamo);
-  const kinesisPort = await listen(kinesis);
+  const dynamoPort = await listen(dynamo, 0, '127.0.0.1');
+  const kinesisPort = await listen(kinesis, 0, '127.0.0.1');
   const s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: dirs.s3, silent: true });
   const { port: s3Port } = await s3.run();
   return {
@@ -35,13 +35,6 @@ export async function startEmulators(dataDir: string): Promise<Emulators> {
       await Promise.allSettled([close(dynamo), close(kinesis), s3.close()]);
     },
   };
-}
-
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
 }
 
 function close(server: Server): Promise<void> {

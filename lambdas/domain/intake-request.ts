@@ -1,7 +1,7 @@
 import { IntakeLimits } from '../contracts.js';
 import { RequestRejectedError, type ValidationIssue } from './errors.js';
 import { isIso8601, validateEvent, type EventType } from './events.js';
-import { enrichEvent, type CollectedEvent, type EnrichmentInput } from './intake.js';
+import { enrichEvent, type CollectedEvent, type EnrichedEvent, type EnrichmentInput } from './intake.js';
 import { findJsonHazard, isPlainObject, type JsonObject } from './json-safety.js';
 
 /** The call a request was sent to: `batch` or one event type (`/v1/track`, ...). */
@@ -68,6 +68,12 @@ export function parseIntakeBody(call: IntakeCall, body: string): ParsedIntakeBod
   };
 }
 
+/** Validates then stamps one event: the single admission rule for API calls and file imports. */
+export function admitEvent(raw: unknown, index: number, stamps: EnrichmentInput): EnrichedEvent {
+  const validated = validateEvent(raw, index);
+  return validated.ok ? enrichEvent(validated.event, stamps, index) : validated;
+}
+
 export interface PreparedEvents {
   readonly accepted: CollectedEvent[];
   readonly issues: ValidationIssue[];
@@ -84,10 +90,7 @@ export function prepareEvents(
   const issues: ValidationIssue[] = [];
   const rejectedIndexes: number[] = [];
   body.rawEvents.forEach((raw, index) => {
-    const validated = validateEvent(raw, index);
-    const enriched = validated.ok
-      ? enrichEvent(validated.event, { ...stamps, batchSentAt: body.batchSentAt, batchContext: body.batchContext }, index)
-      : validated;
+    const enriched = admitEvent(raw, index, { ...stamps, batchSentAt: body.batchSentAt, batchContext: body.batchContext });
     if (enriched.ok) {
       accepted.push(enriched.event);
     } else {

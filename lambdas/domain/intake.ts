@@ -96,6 +96,11 @@ export function enrichEvent(incoming: IncomingEvent, input: EnrichmentInput, ind
   return { ok: true, event };
 }
 
+/** The stream record carrying an accepted event, keyed by {@link partitionKeyOf}. */
+export function toStreamRecord(event: CollectedEvent): { partitionKey: string; data: Uint8Array } {
+  return { partitionKey: partitionKeyOf(event), data: Buffer.from(JSON.stringify(event)) };
+}
+
 const MaxPartitionKeyLength = 256;
 
 /**

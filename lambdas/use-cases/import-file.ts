@@ -5,8 +5,8 @@ import { createGunzip } from 'node:zlib';
 import { LakeLayout } from '../contracts.js';
 import { CsvCellError, CsvRecordAssembler, csvRowToEvent, parseCsvHeader, type CsvColumn } from '../domain/csv.js';
 import type { ValidationIssue } from '../domain/errors.js';
-import { validateEvent } from '../domain/events.js';
-import { enrichEvent, partitionKeyOf } from '../domain/intake.js';
+import { toStreamRecord } from '../domain/intake.js';
+import { admitEvent } from '../domain/intake-request.js';
 import type { EventStream, StreamRecord } from '../ports/event-stream.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -100,23 +100,16 @@ export async function importFile(key: string, deps: ImportDependencies): Promise
         await reject({ index: line, ...event.issue }, event.raw);
         continue;
       }
-      const validated = validateEvent(event.value, line);
-      const enriched = validated.ok
-        ? enrichEvent(
-            validated.event,
-            {
-              receivedAt: deps.now(),
-              sourceId,
-              newMessageId: () => `import-${createHash('sha256').update(`${key}\n${opened.etag}\n${line}`).digest('hex').slice(0, 40)}`,
-            },
-            line,
-          )
-        : validated;
+      const enriched = admitEvent(event.value, line, {
+        receivedAt: deps.now(),
+        sourceId,
+        newMessageId: () => `import-${createHash('sha256').update(`${key}\n${opened.etag}\n${line}`).digest('hex').slice(0, 40)}`,
+      });
       if (!enriched.ok) {
         for (const issue of enriched.issues) await reject(issue, event.value);
         continue;
       }
-      pending.push({ partitionKey: partitionKeyOf(enriched.event), data: Buffer.from(JSON.stringify(enriched.event)) });
+      pending.push(toStreamRecord(enriched.event));
       if (pending.length >= FlushEvery) await flush();
     }
     await flush();

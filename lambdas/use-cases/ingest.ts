@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { IntakeLimits } from '../contracts.js';
 import { writeKeyFromBasicAuth } from '../domain/credentials.js';
 import { RequestRejectedError, type ValidationIssue } from '../domain/errors.js';
-import { partitionKeyOf } from '../domain/intake.js';
+import { toStreamRecord } from '../domain/intake.js';
 import { parseIntakeBody, prepareEvents, type IntakeCall } from '../domain/intake-request.js';
 import type { EventStream } from '../ports/event-stream.js';
 import type { AppLogger } from '../ports/logger.js';
@@ -104,12 +104,7 @@ export async function ingest(request: IngestRequest, deps: IngestDependencies): 
     throw new RequestRejectedError(400, 'no event in the request is valid', prepared.issues);
   }
   try {
-    await deps.stream.put(
-      prepared.accepted.map((event) => ({
-        partitionKey: partitionKeyOf(event),
-        data: Buffer.from(JSON.stringify(event)),
-      })),
-    );
+    await deps.stream.put(prepared.accepted.map(toStreamRecord));
   } catch (error) {
     deps.telemetry.count('StreamWriteFailures');
     await recording;
