@@ -3,11 +3,9 @@
  * Locally (default) it reads the lake files of `$CDP_DATA_DIR` with DuckDB. With `--athena`
  * (or CDP_QUERY_ENGINE=athena) it runs on Athena in CDP_ATHENA_WORKGROUP / CDP_GLUE_DATABASE.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { queryAthena } from './athena.js';
 import { queryLocalLake } from './lake-sql.js';
-import type { LocalEndpointsFile } from './runtime.js';
+import { readEndpointsFile } from './endpoints-file.js';
 import { localSettings } from './settings.js';
 
 const args = process.argv.slice(2);
@@ -26,8 +24,7 @@ try {
     if (!workGroup || !database) throw new Error('set CDP_ATHENA_WORKGROUP and CDP_GLUE_DATABASE from the stack outputs');
     rows = await queryAthena({ workGroup, database }, sql);
   } else {
-    const { dataDir } = localSettings();
-    const endpoints = JSON.parse(await readFile(join(dataDir, 'endpoints.json'), 'utf8')) as LocalEndpointsFile;
+    const endpoints = await readEndpointsFile(localSettings().dataDir);
     rows = await queryLocalLake({ s3Directory: endpoints.s3Directory, bucket: endpoints.lakeBucket }, sql);
   }
   for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);

@@ -1,6 +1,5 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { join } from 'node:path';
 import {
   archiveDependencies,
   compose,
@@ -17,21 +16,11 @@ import { createImportHandler } from '../lambdas/handlers/importer.js';
 import { createIngestHandler } from '../lambdas/handlers/ingest.js';
 import { createLocalResources } from './bootstrap.js';
 import { startEmulators, type Emulators } from './emulators.js';
+import { writeEndpointsFile, type LocalEndpointsFile } from './endpoints-file.js';
 import { createApiServer, listen } from './http-server.js';
 import { ImportScanner } from './import-scanner.js';
 import type { LocalSettings } from './settings.js';
 import { StreamPoller } from './stream-poller.js';
-
-export interface LocalEndpointsFile {
-  readonly api: string;
-  readonly dynamodb: string;
-  readonly kinesis: string;
-  readonly s3: string;
-  readonly s3Directory: string;
-  readonly streamName: string;
-  readonly lakeBucket: string;
-  readonly credentialsTable: string;
-}
 
 export interface LocalRuntime {
   readonly url: string;
@@ -109,10 +98,7 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
     lakeBucket: settings.lakeBucket,
     credentialsTable: settings.credentialsTable,
   };
-  // Atomic, so tools polling for the file never read it half-written.
-  const endpointsFile = join(settings.dataDir, 'endpoints.json');
-  await writeFile(`${endpointsFile}.tmp`, JSON.stringify(endpoints, null, 2));
-  await rename(`${endpointsFile}.tmp`, endpointsFile);
+  await writeEndpointsFile(settings.dataDir, endpoints);
 
   return {
     url,

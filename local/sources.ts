@@ -8,12 +8,10 @@
  * deployed table named by CDP_CREDENTIALS_TABLE and the usual AWS credential chain.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DynamoDbCredentialStore } from '../lambdas/adapters/aws/dynamodb-credential-store.js';
 import { createClients } from '../lambdas/composition.js';
 import { generateSecret, hashSecret, type CredentialKind } from '../lambdas/domain/credentials.js';
-import type { LocalEndpointsFile } from './runtime.js';
+import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
 import { localSettings } from './settings.js';
 
 const args = process.argv.slice(2);
@@ -28,15 +26,8 @@ async function store(): Promise<DynamoDbCredentialStore> {
     if (!table) throw new Error('set CDP_CREDENTIALS_TABLE to the stack output CredentialsTable');
     return new DynamoDbCredentialStore(new DynamoDBClient({}), table);
   }
-  const { dataDir } = localSettings();
-  const endpoints = JSON.parse(await readFile(join(dataDir, 'endpoints.json'), 'utf8')) as LocalEndpointsFile;
-  const clients = createClients({
-    streamName: endpoints.streamName,
-    lakeBucket: endpoints.lakeBucket,
-    credentialsTable: endpoints.credentialsTable,
-    serviceName: 'cdp-sources',
-    local: endpoints,
-  });
+  const endpoints = await readEndpointsFile(localSettings().dataDir);
+  const clients = createClients(localRuntimeConfig(endpoints, 'cdp-sources'));
   return new DynamoDbCredentialStore(clients.dynamodb, endpoints.credentialsTable);
 }
 

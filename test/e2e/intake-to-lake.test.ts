@@ -1,4 +1,4 @@
-import { PutObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { randomUUID } from 'node:crypto';
@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClients } from '../../lambdas/composition.js';
+import { localRuntimeConfig } from '../../local/endpoints-file.js';
 import { basicAuth, eventually, queryCommand, startRuntimeProcess, type RuntimeProcess } from '../helpers/local-process.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cdp-e2e-'));
@@ -109,11 +111,7 @@ describe('intake to lake through the local runtime', () => {
 
   it('imports NDJSON and CSV files dropped under imports/ and reports rejected rows beside them', async () => {
     const run = randomUUID();
-    const s3 = new S3Client({
-      region: 'us-east-1', endpoint: runtime.endpoints.s3, forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    const { s3 } = createClients(localRuntimeConfig(runtime.endpoints, 'test'));
     const bucket = runtime.endpoints.lakeBucket;
     const ndjson = [
       JSON.stringify({ type: 'identify', userId: `imp-${run}`, traits: { email: 'i@example.com' }, timestamp: '2026-10-01T10:00:00Z' }),

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import type { LocalEndpointsFile } from '../../local/runtime.js';
+import { endpointsFilePath, readEndpointsFile, type LocalEndpointsFile } from '../../local/endpoints-file.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const execFileAsync = promisify(execFile);
@@ -18,7 +18,7 @@ export interface RuntimeProcess {
 
 /** Starts `npm start`'s entry point as its own process on a free port, and waits for /health. */
 export async function startRuntimeProcess(dataDir: string, env: Record<string, string> = {}): Promise<RuntimeProcess> {
-  const endpointsFile = join(dataDir, 'endpoints.json');
+  const endpointsFile = endpointsFilePath(dataDir);
   rmSync(endpointsFile, { force: true });
   const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', 'local/start.ts'], {
     cwd: root,
@@ -34,7 +34,7 @@ export async function startRuntimeProcess(dataDir: string, env: Record<string, s
     if (child.exitCode !== null) throw new Error(`runtime exited early:\n${output}`);
     if (Date.now() > deadline) throw new Error(`runtime did not become healthy:\n${output}`);
     if (existsSync(endpointsFile)) {
-      const endpoints = JSON.parse(readFileSync(endpointsFile, 'utf8')) as LocalEndpointsFile;
+      const endpoints = await readEndpointsFile(dataDir);
       const health = await fetch(`${endpoints.api}/health`).catch(() => undefined);
       if (health?.status === 200) {
         return {
