@@ -41,8 +41,14 @@ export const MaxListedRejections = 1000;
 const FlushEvery = 500;
 const ImportFilePattern = /\.(ndjson|jsonl|json|csv)(\.gz)?$/i;
 
+/**
+ * True for files to import. Result objects end in `.json` too, so they are excluded by name:
+ * otherwise each result would be imported as a file and yield a result of its own, for ever.
+ */
 export const isImportFile = (key: string): boolean =>
-  key.startsWith(LakeLayout.importsPrefix) && ImportFilePattern.test(key);
+  key.startsWith(LakeLayout.importsPrefix) &&
+  ImportFilePattern.test(key) &&
+  !key.endsWith(LakeLayout.importResultSuffix);
 export const importResultKey = (key: string): string => `${key}${LakeLayout.importResultSuffix}`;
 
 /** `imports/<sourceId>/file.csv` imports as that source; a file directly under `imports/` as `import`. */

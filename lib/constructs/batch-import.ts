@@ -10,7 +10,10 @@ export interface BatchImportProps extends Omit<ProjectFunctionProps, 'handlerFil
   readonly bucket: Bucket;
 }
 
-/** File suffixes that start an import; the `.result.json` written beside a file matches none of them. */
+/**
+ * File suffixes that start an import. The `.result.json` written beside a file also matches
+ * `.json`; the handler skips it (see isImportFile), at the cost of one short invocation.
+ */
 export const ImportSuffixes = ['.ndjson', '.jsonl', '.json', '.csv', '.ndjson.gz', '.jsonl.gz', '.json.gz', '.csv.gz'];
 
 /** Runs the import function for every file dropped under `imports/`. */

@@ -1,4 +1,4 @@
-import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { randomUUID } from 'node:crypto';
@@ -141,5 +141,10 @@ describe('intake to lake through the local runtime', () => {
       rejections: [{ index: 3, field: 'properties.revenue', reason: '"abc" is not a number' }],
     });
     await eventually(async () => (await countOf(`user_id = 'imp-${run}'`)) === 2, 20_000, 'imported rows in the lake');
+    // Several scans later, the results themselves must not have been imported as files.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'imports/' }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(run)).sort();
+    expect(keys).toEqual([`imports/crm/${run}.ndjson`, `imports/crm/${run}.ndjson.result.json`, `imports/pos/${run}.csv`, `imports/pos/${run}.csv.result.json`]);
   });
 });
