@@ -1,0 +1,305 @@
+import { createHash } from 'node:crypto';
+import { identifierKey, identifiersOf, type Identifier } from './identifiers.js';
+import type { CollectedEvent } from './intake.js';
+import {
+  countEvent,
+  emptyProfile,
+  hasSeen,
+  keptApart,
+  linkIdentifiers,
+  mergeProfiles,
+  mergeTraits,
+  messageDigest,
+  recordSeen,
+  traitsOf,
+  type ProfileState,
+} from './profile.js';
+import { limitOf, type ProfileConfig } from './profile-config.js';
+
+/** Why two profiles merged: which event, which identifier, which rule. */
+export interface MergeReason {
+  readonly rule: 'alias' | 'identify' | 'shared_identifier';
+  readonly messageId: string;
+  readonly eventType: string;
+  /** Event time. */
+  readonly at: number;
+  readonly identifier: Identifier;
+}
+
+export type HistoryEntry =
+  | {
+      readonly kind: 'merge';
+      readonly profileId: string;
+      readonly absorbed: string;
+      readonly absorbedIdentifiers: readonly Identifier[];
+      readonly reason: MergeReason;
+    }
+  | {
+      readonly kind: 'link_dropped';
+      readonly profileId: string;
+      readonly identifier: Identifier;
+      /** `limit:<type>` when the link would exceed a per-profile limit; `apart` after a split. */
+      readonly reason: string;
+      readonly messageId: string;
+      readonly at: number;
+    }
+  | {
+      readonly kind: 'split';
+      readonly profileId: string;
+      readonly into: string;
+      readonly identifier: Identifier;
+      readonly at: number;
+    };
+
+/** A profile as the store holds it: live (state), or merged away (redirect, state kept until the merge completes). */
+export interface StoredProfile {
+  readonly id: string;
+  readonly state?: ProfileState;
+  readonly redirect?: { readonly to: string; readonly reason?: MergeReason };
+}
+
+export type ApplyOutcome = 'applied' | 'duplicate' | 'unidentified';
+
+export interface GraphStats {
+  applied: number;
+  duplicates: number;
+  unidentified: number;
+  merges: number;
+  linksDropped: number;
+  traitsRefused: number;
+}
+
+/** Deterministic, so a redelivered event that creates a profile creates the same one. */
+export function newProfileId(seed: string): string {
+  return createHash('sha256').update(seed).digest('base64url').slice(0, 22);
+}
+
+const mergeRule = (event: CollectedEvent): MergeReason['rule'] =>
+  event.type === 'alias' ? 'alias' : event.type === 'identify' && event.userId && event.anonymousId ? 'identify' : 'shared_identifier';
+
+/**
+ * The identity graph over a working set of profiles: the part of the store one batch touches,
+ * or everything when folding the lake. Pure: the caller loads what it knows, applies events,
+ * then persists `changes()`. Applying the same events in any order gives the same people.
+ */
+export class IdentityGraph {
+  private readonly owners = new Map<string, string>();
+  private readonly profiles = new Map<string, ProfileState>();
+  private readonly redirects = new Map<string, string>();
+  private readonly stored = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly claimed = new Map<string, Identifier>();
+  private readonly frozen = new Map<string, MergeReason>();
+  private readonly unfinished = new Set<string>();
+  readonly history: HistoryEntry[] = [];
+  readonly stats: GraphStats = { applied: 0, duplicates: 0, unidentified: 0, merges: 0, linksDropped: 0, traitsRefused: 0 };
+
+  constructor(
+    private readonly config: ProfileConfig,
+    private readonly now: number,
+  ) {}
+
+  /** Records what the store says owns an identifier. */
+  loadOwner(identifier: Identifier, profileId: string): void {
+    this.owners.set(identifierKey(identifier), profileId);
+  }
+
+  loadProfile(profile: StoredProfile): void {
+    this.stored.add(profile.id);
+    if (profile.redirect) {
+      this.redirects.set(profile.id, profile.redirect.to);
+      // A redirect that still carries state is a merge that may not have reached its survivor.
+      if (profile.state) this.unfinished.add(profile.id);
+      if (profile.state) this.profiles.set(profile.id, profile.state);
+    } else if (profile.state) {
+      this.profiles.set(profile.id, profile.state);
+    }
+  }
+
+  /** Profile ids that redirects point at but that were not loaded: the caller loads them next. */
+  missingTargets(): string[] {
+    return [...new Set(this.redirects.values())].filter((id) => !this.stored.has(id) && !this.profiles.has(id));
+  }
+
+  /**
+   * Finishes merges a crash interrupted: a merged-away profile whose state its survivor has not
+   * absorbed yet is absorbed now. Call after loading, before applying events.
+   */
+  completeMerges(): void {
+    for (const loserId of this.unfinished) {
+      const survivorId = this.resolve(loserId);
+      const survivor = this.state(survivorId);
+      const loser = this.profiles.get(loserId);
+      if (!loser || survivor.absorbed.includes(loserId)) continue;
+      this.profiles.set(survivorId, mergeProfiles(survivor, loser, this.config, this.now));
+      this.dirty.add(survivorId);
+    }
+  }
+
+  /** Merged-away profiles whose state can be dropped once their survivor is written. */
+  finishedLosers(): Array<{ id: string; to: string }> {
+    return [...this.unfinished, ...this.frozen.keys()]
+      .filter((id) => this.stored.has(id))
+      .map((id) => ({ id, to: this.resolve(id) }));
+  }
+
+  resolve(profileId: string): string {
+    let id = profileId;
+    for (let hops = 0; hops < 100; hops++) {
+      const next = this.redirects.get(id);
+      if (next === undefined) return id;
+      id = next;
+    }
+    throw new Error(`redirect cycle at profile ${profileId}`);
+  }
+
+  ownerOf(identifier: Identifier): string | undefined {
+    const owner = this.owners.get(identifierKey(identifier));
+    return owner === undefined ? undefined : this.resolve(owner);
+  }
+
+  /** A live profile's state; an owner whose profile was never written starts empty. */
+  state(profileId: string): ProfileState {
+    const id = this.resolve(profileId);
+    let profile = this.profiles.get(id);
+    if (!profile) {
+      profile = emptyProfile(id, this.now);
+      this.profiles.set(id, profile);
+    }
+    return profile;
+  }
+
+  profile(profileId: string): ProfileState | undefined {
+    const id = this.resolve(profileId);
+    return this.profiles.get(id);
+  }
+
+  /** Applies one event. `only`, when given, restricts linking to those identifier keys (used by split). */
+  apply(event: CollectedEvent, only?: ReadonlySet<string>): ApplyOutcome {
+    const ids = identifiersOf(event, this.config).filter((id) => !only || only.has(identifierKey(id)));
+    const first = ids[0];
+    if (!first) {
+      this.stats.unidentified++;
+      return 'unidentified';
+    }
+    const digest = messageDigest(event.messageId);
+    if (ids.some((id) => {
+      const owner = this.ownerOf(id);
+      return owner !== undefined && hasSeen(this.state(owner), digest);
+    })) {
+      this.stats.duplicates++;
+      return 'duplicate';
+    }
+    const at = Date.parse(event.timestamp);
+    let target = this.ownerOf(first);
+    const pending: Identifier[] = target === undefined ? [first] : [];
+    const dropped: Array<{ identifier: Identifier; reason: string }> = [];
+
+    for (const id of ids.slice(1)) {
+      const owner = this.ownerOf(id);
+      if (owner !== undefined && owner === target) continue;
+      if (owner === undefined) {
+        const current = target === undefined ? pending : [...this.state(target).identifiers, ...pending];
+        const breach = this.limitBreach(current, [id]);
+        if (breach) dropped.push({ identifier: id, reason: breach });
+        else pending.push(id);
+        continue;
+      }
+      const other = this.state(owner);
+      if (target === undefined) {
+        const breach = this.limitBreach(other.identifiers, pending);
+        if (breach) dropped.push({ identifier: id, reason: breach });
+        else target = owner;
+        continue;
+      }
+      const survivor = this.state(target);
+      const breach = keptApart(survivor, other) ? 'apart' : this.limitBreach([...survivor.identifiers, ...pending], other.identifiers);
+      if (breach) dropped.push({ identifier: id, reason: breach });
+      else this.merge(target, owner, { rule: mergeRule(event), messageId: event.messageId, eventType: event.type, at, identifier: id });
+    }
+
+    const profileId = target ?? newProfileId(`${event.messageId}|${identifierKey(first)}`);
+    for (const id of pending) {
+      this.owners.set(identifierKey(id), profileId);
+      this.claimed.set(identifierKey(id), id);
+    }
+    const profile = this.state(profileId);
+    const linked = ids.filter((id) => this.ownerOf(id) === profileId);
+    const incoming = traitsOf(event, at, this.config);
+    const traits = mergeTraits(profile.traits, incoming.traits, this.config);
+    this.stats.traitsRefused += incoming.refused + traits.refused;
+    this.profiles.set(profileId, {
+      ...profile,
+      identifiers: linkIdentifiers(profile, linked, at, this.config),
+      traits: traits.traits,
+      computed: countEvent(profile.computed, event, at, this.config),
+      updatedAt: this.now,
+      seen: recordSeen(profile, digest, this.now),
+    });
+    this.dirty.add(profileId);
+    for (const drop of dropped) {
+      this.stats.linksDropped++;
+      this.history.push({ kind: 'link_dropped', profileId, identifier: drop.identifier, reason: drop.reason, messageId: event.messageId, at });
+    }
+    this.stats.applied++;
+    return 'applied';
+  }
+
+  private merge(survivorId: string, loserId: string, reason: MergeReason): void {
+    const survivor = this.state(survivorId);
+    const loser = this.state(loserId);
+    this.profiles.set(survivorId, mergeProfiles(survivor, loser, this.config, this.now));
+    this.redirects.set(loserId, survivorId);
+    this.dirty.delete(loserId);
+    this.dirty.add(survivorId);
+    if (this.stored.has(loserId)) this.frozen.set(loserId, reason);
+    this.stats.merges++;
+    this.history.push({
+      kind: 'merge',
+      profileId: survivorId,
+      absorbed: loserId,
+      absorbedIdentifiers: loser.identifiers.map(({ type, value }) => ({ type, value })),
+      reason,
+    });
+  }
+
+  /** `limit:<type>` when holding both sets of identifiers would exceed that type's limit. */
+  private limitBreach(held: readonly Identifier[], added: readonly Identifier[]): string | undefined {
+    const byType = new Map<string, Set<string>>();
+    for (const id of [...held, ...added]) {
+      const values = byType.get(id.type) ?? new Set<string>();
+      values.add(id.value);
+      byType.set(id.type, values);
+    }
+    for (const [type, values] of byType) if (values.size > limitOf(this.config, type)) return `limit:${type}`;
+    return undefined;
+  }
+
+  /**
+   * What to persist, in the order that keeps every step crash-safe: freeze merged-away profiles,
+   * claim new identifiers, then write live profiles (see docs/identity.md).
+   */
+  changes(): GraphChanges {
+    return {
+      frozen: [...this.frozen].map(([id, reason]) => ({ id, to: this.resolve(id), reason })),
+      claims: [...this.claimed].map(([, identifier]) => ({ identifier, profileId: this.ownerOf(identifier)! })),
+      profiles: [...this.dirty]
+        .filter((id) => !this.redirects.has(id))
+        .map((id) => ({ state: this.profiles.get(id)!, isNew: !this.stored.has(id) })),
+      // History stays with the profile it happened to; a survivor's history includes its absorbed profiles'.
+      history: [...this.history],
+    };
+  }
+
+  /** Every live profile in the working set (for folds over the lake and for tests). */
+  liveProfiles(): ProfileState[] {
+    return [...this.profiles.values()].filter((p) => !this.redirects.has(p.id));
+  }
+}
+
+export interface GraphChanges {
+  readonly frozen: ReadonlyArray<{ id: string; to: string; reason: MergeReason }>;
+  readonly claims: ReadonlyArray<{ identifier: Identifier; profileId: string }>;
+  readonly profiles: ReadonlyArray<{ state: ProfileState; isNew: boolean }>;
+  readonly history: readonly HistoryEntry[];
+}

@@ -1,0 +1,62 @@
+import type { ProfileConfig } from './profile-config.js';
+import { RevenueScale, type ProfileState } from './profile.js';
+
+/** The profile as the API returns it: plain trait values, computed traits with windows slid to `now`. */
+export interface ProfileView {
+  readonly id: string;
+  readonly identifiers: ReadonlyArray<{ type: string; value: string }>;
+  readonly traits: Readonly<Record<string, unknown>>;
+  readonly computed: Readonly<Record<string, unknown>>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+const iso = (time: number): string | null => (Number.isFinite(time) ? new Date(time).toISOString() : null);
+const money = (units: number): number => Math.round(units / (RevenueScale / 100)) / 100;
+
+/** Sums the day buckets inside the last `days` days, today included. */
+export function windowCounts(profile: ProfileState, days: number, now: number): { events: number; orders: number } {
+  const oldest = new Date(now - (days - 1) * 86_400_000).toISOString().slice(0, 10);
+  const today = new Date(now).toISOString().slice(0, 10);
+  let events = 0;
+  let orders = 0;
+  for (const [day, bucket] of Object.entries(profile.computed.days)) {
+    if (day < oldest || day > today) continue;
+    events += bucket[0];
+    orders += bucket[1];
+  }
+  return { events, orders };
+}
+
+export function computedTraits(profile: ProfileState, config: ProfileConfig, now: number): Record<string, unknown> {
+  const c = profile.computed;
+  const windows: Record<string, number> = {};
+  for (const days of config.windows) {
+    const counts = windowCounts(profile, days, now);
+    windows[`events_last_${days}d`] = counts.events;
+    windows[`orders_last_${days}d`] = counts.orders;
+  }
+  return {
+    first_seen: iso(c.firstSeen),
+    last_seen: iso(c.lastSeen),
+    event_counts: c.eventCounts,
+    orders_count: c.orders,
+    total_revenue: money(c.revenueUnits),
+    average_order_value: c.orders > 0 ? money(c.revenueUnits / c.orders) : null,
+    last_order_at: c.lastOrderAt === undefined ? null : iso(c.lastOrderAt),
+    ...windows,
+  };
+}
+
+export function profileView(profile: ProfileState, config: ProfileConfig, now: number): ProfileView {
+  const traits: Record<string, unknown> = {};
+  for (const [name, trait] of Object.entries(profile.traits)) if (trait.value !== null) traits[name] = trait.value;
+  return {
+    id: profile.id,
+    identifiers: profile.identifiers.map(({ type, value }) => ({ type, value })),
+    traits,
+    computed: computedTraits(profile, config, now),
+    createdAt: new Date(profile.createdAt).toISOString(),
+    updatedAt: new Date(profile.updatedAt).toISOString(),
+  };
+}
