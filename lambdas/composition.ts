@@ -11,6 +11,8 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { randomUUID } from 'node:crypto';
 import { Env } from './contracts.js';
 import { DynamoDbCredentialStore } from './adapters/aws/dynamodb-credential-store.js';
+import { DynamoDbProfileStore } from './adapters/aws/dynamodb-profile-store.js';
+import { profileConfigFromJson, type ProfileConfig } from './domain/profile-config.js';
 import { KinesisEventStream } from './adapters/aws/kinesis-event-stream.js';
 import { PowertoolsTelemetry } from './adapters/aws/powertools-telemetry.js';
 import { S3ObjectStore } from './adapters/aws/s3-object-store.js';
@@ -21,6 +23,7 @@ import { Authenticator } from './use-cases/authenticate.js';
 import type { ArchiveDependencies } from './use-cases/archive.js';
 import type { ImportDependencies } from './use-cases/import-file.js';
 import type { IngestDependencies } from './use-cases/ingest.js';
+import type { ResolveDependencies } from './use-cases/resolve.js';
 import { RejectionLog } from './use-cases/rejection-log.js';
 
 export interface LocalEndpoints {
@@ -33,6 +36,8 @@ export interface RuntimeConfig {
   readonly streamName: string;
   readonly lakeBucket: string;
   readonly credentialsTable: string;
+  readonly profilesTable: string;
+  readonly profileConfig: ProfileConfig;
   /** Present when running against the local emulators. */
   readonly local?: LocalEndpoints;
   readonly serviceName: string;
@@ -52,6 +57,8 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Run
     streamName: env[Env.streamName] ?? '',
     lakeBucket: env[Env.lakeBucket] ?? '',
     credentialsTable: env[Env.credentialsTable] ?? '',
+    profilesTable: env[Env.profilesTable] ?? '',
+    profileConfig: profileConfigFromJson(env[Env.profileConfig]),
     serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'cdp',
     ...(local ? { local } : {}),
   };
@@ -67,7 +74,7 @@ export interface Clients {
 const LocalCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 /** SDK clients; locally they point at the emulators with the settings each emulator needs. */
-export function createClients(config: RuntimeConfig): Clients {
+export function createClients(config: Pick<RuntimeConfig, 'local'>): Clients {
   if (!config.local) {
     return { dynamodb: new DynamoDBClient({}), kinesis: new KinesisClient({}), s3: new S3Client({}) };
   }
@@ -109,6 +116,7 @@ export interface Composition extends Observability {
   readonly lake: S3ObjectStore;
   readonly stream: KinesisEventStream;
   readonly credentials: DynamoDbCredentialStore;
+  readonly profiles: DynamoDbProfileStore;
   readonly rejectionLog: RejectionLog;
 }
 
@@ -123,6 +131,7 @@ export function compose(config: RuntimeConfig, options: { clients?: Clients; tel
     lake,
     stream: new KinesisEventStream({ client: clients.kinesis, streamName: config.streamName }),
     credentials: new DynamoDbCredentialStore(clients.dynamodb, config.credentialsTable),
+    profiles: new DynamoDbProfileStore(clients.dynamodb, config.profilesTable, observability.telemetry),
     rejectionLog: new RejectionLog(lake, observability.logger, observability.telemetry),
   };
 }
@@ -149,6 +158,14 @@ export const importDependencies = (c: Composition): ImportDependencies => ({
   lake: c.lake,
   stream: c.stream,
   rejectionLog: c.rejectionLog,
+  telemetry: c.telemetry,
+  logger: c.logger,
+  now: () => new Date(),
+});
+
+export const resolveDependencies = (c: Composition): ResolveDependencies => ({
+  store: c.profiles,
+  config: c.config.profileConfig,
   telemetry: c.telemetry,
   logger: c.logger,
   now: () => new Date(),

@@ -8,6 +8,9 @@ export const Env = {
   streamName: 'CDP_STREAM_NAME',
   lakeBucket: 'CDP_LAKE_BUCKET',
   credentialsTable: 'CDP_CREDENTIALS_TABLE',
+  profilesTable: 'CDP_PROFILES_TABLE',
+  /** JSON overrides of the identity and profile rules (lambdas/domain/profile-config.ts). */
+  profileConfig: 'CDP_PROFILE_CONFIG',
   /** `local` makes the composition root build emulator-friendly clients. */
   runtime: 'CDP_RUNTIME',
   dynamodbEndpoint: 'CDP_DYNAMODB_ENDPOINT',
@@ -94,4 +97,14 @@ export const Catalog = {
 /** DynamoDB key schema of the credentials table (write keys and admin tokens, stored hashed). */
 export const CredentialsTableDefinition = {
   partitionKey: { name: 'keyHash', type: 'S' },
+} as const;
+
+/**
+ * DynamoDB key schema of the profiles table (docs/data-model.md). Items:
+ * `p#<profileId>`/`profile` (the profile or its redirect), `p#<profileId>`/`h#...` (history),
+ * `i#<identifier digest>`/`owner` (which profile an identifier belongs to).
+ */
+export const ProfilesTableDefinition = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
 } as const;

@@ -2,7 +2,7 @@ import { CreateTableCommand, ResourceInUseException } from '@aws-sdk/client-dyna
 import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException as StreamInUse } from '@aws-sdk/client-kinesis';
 import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { Clients } from '../lambdas/composition.js';
-import { CredentialsTableDefinition } from '../lambdas/contracts.js';
+import { CredentialsTableDefinition, ProfilesTableDefinition } from '../lambdas/contracts.js';
 import { sleep } from '../lambdas/adapters/retry.js';
 import type { LocalSettings } from './settings.js';
 
@@ -18,6 +18,23 @@ export async function createLocalResources(clients: Clients, settings: LocalSett
         TableName: settings.credentialsTable,
         AttributeDefinitions: [{ AttributeName: key.name, AttributeType: key.type }],
         KeySchema: [{ AttributeName: key.name, KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    ),
+  );
+  const profiles = ProfilesTableDefinition;
+  await ignore(ResourceInUseException, () =>
+    clients.dynamodb.send(
+      new CreateTableCommand({
+        TableName: settings.profilesTable,
+        AttributeDefinitions: [
+          { AttributeName: profiles.partitionKey.name, AttributeType: profiles.partitionKey.type },
+          { AttributeName: profiles.sortKey.name, AttributeType: profiles.sortKey.type },
+        ],
+        KeySchema: [
+          { AttributeName: profiles.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: profiles.sortKey.name, KeyType: 'RANGE' },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
       }),
     ),

@@ -1,6 +1,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RuntimeConfig } from '../lambdas/composition.js';
+import { Env } from '../lambdas/contracts.js';
+import { profileConfigFromJson } from '../lambdas/domain/profile-config.js';
 
 /** What `npm start` writes to `$CDP_DATA_DIR/endpoints.json` for tools and tests. */
 export interface LocalEndpointsFile {
@@ -12,6 +14,7 @@ export interface LocalEndpointsFile {
   readonly streamName: string;
   readonly lakeBucket: string;
   readonly credentialsTable: string;
+  readonly profilesTable: string;
 }
 
 export const endpointsFilePath = (dataDir: string): string => join(dataDir, 'endpoints.json');
@@ -40,6 +43,8 @@ export function localRuntimeConfig(endpoints: LocalEndpointsFile, serviceName: s
     streamName: endpoints.streamName,
     lakeBucket: endpoints.lakeBucket,
     credentialsTable: endpoints.credentialsTable,
+    profilesTable: endpoints.profilesTable,
+    profileConfig: profileConfigFromJson(process.env[Env.profileConfig]),
     serviceName,
     local: { dynamodb: endpoints.dynamodb, kinesis: endpoints.kinesis, s3: endpoints.s3 },
   };

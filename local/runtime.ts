@@ -6,6 +6,7 @@ import {
   createClients,
   importDependencies,
   ingestDependencies,
+  resolveDependencies,
   type Composition,
   type RuntimeConfig,
 } from '../lambdas/composition.js';
@@ -14,6 +15,7 @@ import { CountingTelemetry } from '../lambdas/adapters/local/counting-telemetry.
 import { createArchiverHandler } from '../lambdas/handlers/archiver.js';
 import { createImportHandler } from '../lambdas/handlers/importer.js';
 import { createIngestHandler } from '../lambdas/handlers/ingest.js';
+import { createResolverHandler } from '../lambdas/handlers/resolver.js';
 import { createLocalResources } from './bootstrap.js';
 import { startEmulators, type Emulators } from './emulators.js';
 import { writeEndpointsFile, type LocalEndpointsFile } from './endpoints-file.js';
@@ -42,6 +44,8 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
     streamName: settings.streamName,
     lakeBucket: settings.lakeBucket,
     credentialsTable: settings.credentialsTable,
+    profilesTable: settings.profilesTable,
+    profileConfig: settings.profileConfig,
     serviceName: 'cdp-local',
     local: emulators.endpoints,
   };
@@ -63,7 +67,18 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
     batchWindowMs: settings.archiverBatchWindowMs,
     maxRetryAttempts: settings.maxRetryAttempts,
   });
-  const pollers = [archiver];
+  const resolver = new StreamPoller({
+    consumer: 'resolver',
+    handler: createResolverHandler(resolveDependencies(composition)),
+    client: clients.kinesis,
+    streamName: settings.streamName,
+    dataDir: settings.dataDir,
+    logger: composition.logger,
+    batchSize: settings.resolverBatchSize,
+    batchWindowMs: settings.resolverBatchWindowMs,
+    maxRetryAttempts: settings.maxRetryAttempts,
+  });
+  const pollers = [archiver, resolver];
   await Promise.all(pollers.map((p) => p.start()));
 
   const scanner = new ImportScanner(
@@ -80,6 +95,7 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
     healthChecks: {
       stream: () => composition.stream.ping(),
       credentials: () => composition.credentials.ping(),
+      profiles: () => composition.profiles.ping(),
       lake: () => composition.lake.ping(),
       consumers: async () => {
         const idle = pollers.filter((p) => !p.isReady);
@@ -97,6 +113,7 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
     streamName: settings.streamName,
     lakeBucket: settings.lakeBucket,
     credentialsTable: settings.credentialsTable,
+    profilesTable: settings.profilesTable,
   };
   await writeEndpointsFile(settings.dataDir, endpoints);
 

@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { Env } from '../lambdas/contracts.js';
+import { profileConfigFromJson, type ProfileConfig } from '../lambdas/domain/profile-config.js';
 
 /** Everything the local runtime can be told through its environment, with the documented defaults. */
 export interface LocalSettings {
@@ -11,9 +13,13 @@ export interface LocalSettings {
   readonly streamName: string;
   readonly lakeBucket: string;
   readonly credentialsTable: string;
+  readonly profilesTable: string;
+  readonly profileConfig: ProfileConfig;
   /** Poller settings, mirroring the event source mapping's. */
   readonly archiverBatchSize: number;
   readonly archiverBatchWindowMs: number;
+  readonly resolverBatchSize: number;
+  readonly resolverBatchWindowMs: number;
   readonly maxRetryAttempts: number;
   readonly importScanIntervalMs: number;
 }
@@ -36,8 +42,12 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettin
     streamName: 'cdp-events',
     lakeBucket: 'cdp-lake',
     credentialsTable: 'cdp-credentials',
+    profilesTable: 'cdp-profiles',
+    profileConfig: profileConfigFromJson(env[Env.profileConfig]),
     archiverBatchSize: int('CDP_ARCHIVER_BATCH_SIZE', 10_000),
     archiverBatchWindowMs: int('CDP_ARCHIVER_BATCH_WINDOW_MS', 1_000),
+    resolverBatchSize: int('CDP_RESOLVER_BATCH_SIZE', 1_000),
+    resolverBatchWindowMs: int('CDP_RESOLVER_BATCH_WINDOW_MS', 500),
     maxRetryAttempts: int('CDP_MAX_RETRY_ATTEMPTS', 3),
     importScanIntervalMs: int('CDP_IMPORT_SCAN_MS', 1_000),
   };

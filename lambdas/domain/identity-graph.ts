@@ -143,6 +143,11 @@ export class IdentityGraph {
       .map((id) => ({ id, to: this.resolve(id) }));
   }
 
+  /** Identifiers a profile listed before it was merged away (to move their owner records). */
+  storedIdentifiersOf(profileId: string): Identifier[] {
+    return (this.profiles.get(profileId)?.identifiers ?? []).map(({ type, value }) => ({ type, value }));
+  }
+
   resolve(profileId: string): string {
     let id = profileId;
     for (let hops = 0; hops < 100; hops++) {

@@ -33,6 +33,16 @@ export const CollectedEvent = z.object({
 });
 export type CollectedEvent = z.infer<typeof CollectedEvent>;
 
+/** A stream record's text as a CollectedEvent, or undefined when it is not one. */
+export function decodeCollectedEvent(raw: string): CollectedEvent | undefined {
+  try {
+    const parsed = CollectedEvent.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface EnrichmentInput {
   readonly receivedAt: Date;
   readonly sourceId: string;

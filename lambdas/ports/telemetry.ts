@@ -15,6 +15,16 @@ export type MetricName =
   | 'RecordsQuarantined'
   | 'ImportRowsAccepted'
   | 'ImportRowsRejected'
-  | 'RejectionRecordFailures';
+  | 'RejectionRecordFailures'
+  | 'DynamoDbReadUnits'
+  | 'DynamoDbWriteUnits'
+  | 'ProfileEventsApplied'
+  | 'ProfileDuplicatesSkipped'
+  | 'UnidentifiedEvents'
+  | 'ProfileMerges'
+  | 'IdentifierLinksDropped'
+  | 'TraitsRefused'
+  | 'ProfileWriteConflicts'
+  | 'ProfileWrites';
 
 export const noTelemetry: Telemetry = { count: () => undefined, flush: () => undefined };

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { LakeLayout } from '../contracts.js';
-import { CollectedEvent } from '../domain/intake.js';
+import { decodeCollectedEvent } from '../domain/intake.js';
 import { eventDate, lakeObjectKey, toLakeRow } from '../domain/lake.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -47,7 +47,7 @@ export async function archiveBatch(records: readonly DeliveredRecord[], deps: Ar
 
   for (const record of records) {
     const raw = Buffer.from(record.data, 'base64').toString('utf8');
-    const decoded = decode(raw);
+    const decoded = decodeCollectedEvent(raw);
     if (decoded) {
       add(LakeLayout.eventsPrefix, eventDate(decoded.timestamp), record, JSON.stringify(toLakeRow(decoded)));
     } else {
@@ -82,13 +82,4 @@ export async function archiveBatch(records: readonly DeliveredRecord[], deps: Ar
     }),
   );
   return failed;
-}
-
-function decode(raw: string): CollectedEvent | undefined {
-  try {
-    const parsed = CollectedEvent.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }

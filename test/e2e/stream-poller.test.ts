@@ -19,7 +19,7 @@ const settings = { ...localSettings({ CDP_DATA_DIR: dataDir, CDP_SHARDS: '1' }) 
 
 beforeAll(async () => {
   emulators = await startEmulators(dataDir);
-  clients = createClients({ ...settings, serviceName: 'test', local: emulators.endpoints });
+  clients = createClients({ local: emulators.endpoints });
   await createLocalResources(clients, settings);
 });
 afterAll(async () => emulators?.close());

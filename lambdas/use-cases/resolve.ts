@@ -1,0 +1,130 @@
+import { IdentityGraph, type GraphChanges } from '../domain/identity-graph.js';
+import { identifierKey, identifiersOf, parseIdentifierKey, type Identifier } from '../domain/identifiers.js';
+import { decodeCollectedEvent, type CollectedEvent } from '../domain/intake.js';
+import type { ProfileConfig } from '../domain/profile-config.js';
+import { backoffDelay, sleep } from '../adapters/retry.js';
+import type { AppLogger } from '../ports/logger.js';
+import { ConcurrentUpdateError, type ProfileStore } from '../ports/profile-store.js';
+import type { Telemetry } from '../ports/telemetry.js';
+import type { DeliveredRecord } from './archive.js';
+
+export interface ResolveDependencies {
+  readonly store: ProfileStore;
+  readonly config: ProfileConfig;
+  readonly telemetry: Telemetry;
+  readonly logger: AppLogger;
+  readonly now: () => Date;
+  /** Reload-and-replan attempts when another writer got there first. @default 8 */
+  readonly maxAttempts?: number;
+  /** Concurrent writes per batch. @default 16 */
+  readonly writeConcurrency?: number;
+}
+
+/** Something the resolver cannot process; the batch is retried, bisected and dead-lettered. */
+export class ResolveError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ResolveError';
+  }
+}
+
+/**
+ * Applies a delivered batch to the profile store with one conditional write per touched profile.
+ * On a conflict (another resolver changed a profile or claimed an identifier) the whole batch is
+ * re-planned from fresh reads; events already applied are recognised by their messageId digests
+ * and skipped, so a retry, a redelivery or a crash at any step never applies an effect twice.
+ */
+export async function resolveBatch(records: readonly DeliveredRecord[], deps: ResolveDependencies): Promise<void> {
+  const events: CollectedEvent[] = [];
+  for (const record of records) {
+    const event = decodeCollectedEvent(Buffer.from(record.data, 'base64').toString('utf8'));
+    if (event) events.push(event);
+    else deps.logger.warn('skipping an undecodable stream record (the archiver quarantines it)', { sequenceNumber: record.sequenceNumber });
+  }
+  if (events.length === 0) return;
+  const maxAttempts = deps.maxAttempts ?? 8;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await resolveOnce(events, deps);
+      return;
+    } catch (error) {
+      if (!(error instanceof ConcurrentUpdateError)) throw error;
+      deps.telemetry.count('ProfileWriteConflicts');
+      if (attempt >= maxAttempts) throw new ResolveError(`gave up after ${attempt} conflicting attempts: ${error.message}`, { cause: error });
+      await sleep(backoffDelay(attempt, 20, 1_000));
+    }
+  }
+}
+
+/** Loads the part of the graph these events touch: owners, their profiles, and redirect targets. */
+export async function loadGraph(
+  store: ProfileStore,
+  config: ProfileConfig,
+  now: number,
+  identifiers: readonly Identifier[],
+): Promise<{ graph: IdentityGraph; versions: Map<string, number> }> {
+  const graph = new IdentityGraph(config, now);
+  const versions = new Map<string, number>();
+  const owners = await store.owners(identifiers);
+  for (const [key, profileId] of owners) graph.loadOwner(parseIdentifierKey(key)!, profileId);
+  const requested = new Set<string>();
+  let wanted = [...new Set(owners.values())];
+  while (wanted.length > 0) {
+    for (const id of wanted) requested.add(id);
+    for (const profile of await store.profiles(wanted)) {
+      versions.set(profile.id, profile.version);
+      graph.loadProfile(profile);
+    }
+    wanted = graph.missingTargets().filter((id) => !requested.has(id));
+  }
+  graph.completeMerges();
+  return { graph, versions };
+}
+
+async function resolveOnce(events: readonly CollectedEvent[], deps: ResolveDependencies): Promise<void> {
+  const identifiers = new Map<string, Identifier>();
+  for (const event of events) for (const id of identifiersOf(event, deps.config)) identifiers.set(identifierKey(id), id);
+  const { graph, versions } = await loadGraph(deps.store, deps.config, deps.now().getTime(), [...identifiers.values()]);
+  for (const event of events) graph.apply(event);
+  await persist(graph, versions, deps);
+
+  const { stats } = graph;
+  deps.telemetry.count('ProfileEventsApplied', stats.applied);
+  if (stats.duplicates) deps.telemetry.count('ProfileDuplicatesSkipped', stats.duplicates);
+  if (stats.unidentified) deps.telemetry.count('UnidentifiedEvents', stats.unidentified);
+  if (stats.merges) deps.telemetry.count('ProfileMerges', stats.merges);
+  if (stats.linksDropped) deps.telemetry.count('IdentifierLinksDropped', stats.linksDropped);
+  if (stats.traitsRefused) deps.telemetry.count('TraitsRefused', stats.traitsRefused);
+  for (const entry of graph.history) {
+    if (entry.kind === 'merge') deps.logger.info('profiles merged', { survivor: entry.profileId, absorbed: entry.absorbed, rule: entry.reason.rule, messageId: entry.reason.messageId });
+    if (entry.kind === 'link_dropped') deps.logger.info('identifier link dropped', { profileId: entry.profileId, identifierType: entry.identifier.type, reason: entry.reason, messageId: entry.messageId });
+  }
+}
+
+/**
+ * Writes in the order that keeps each step safe to crash after (docs/identity.md): freeze the
+ * merged-away profiles, claim new identifiers, write live profiles, then tidy up.
+ */
+export async function persist(graph: IdentityGraph, versions: ReadonlyMap<string, number>, deps: ResolveDependencies): Promise<GraphChanges> {
+  const changes = graph.changes();
+  const limit = deps.writeConcurrency ?? 16;
+  await inParallel(changes.frozen, limit, (f) => deps.store.freeze(f.id, f.to, f.reason, versions.get(f.id) ?? 0));
+  await inParallel(changes.claims, limit, (c) => deps.store.claim(c.identifier, c.profileId));
+  await inParallel(changes.profiles, limit, (p) => deps.store.putProfile(p.state, p.isNew ? undefined : versions.get(p.state.id)));
+  deps.telemetry.count('ProfileWrites', changes.profiles.length);
+  // Redirects already route lookups correctly; moving identifiers and dropping loser state saves later reads.
+  await inParallel(graph.finishedLosers(), limit, async (loser) => {
+    for (const id of graph.storedIdentifiersOf(loser.id)) await deps.store.repoint(id, loser.id, loser.to);
+    await deps.store.release(loser.id);
+  });
+  if (changes.history.length > 0) await deps.store.appendHistory(changes.history);
+  return changes;
+}
+
+export async function inParallel<T>(items: readonly T[], limit: number, action: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await action(items[next++]!);
+  });
+  await Promise.all(workers);
+}
