@@ -24,6 +24,10 @@ import type { ArchiveDependencies } from './use-cases/archive.js';
 import type { ImportDependencies } from './use-cases/import-file.js';
 import type { IngestDependencies } from './use-cases/ingest.js';
 import type { ResolveDependencies } from './use-cases/resolve.js';
+import { ProfileService } from './use-cases/profiles.js';
+import type { ProfileApiDependencies } from './handlers/profiles.js';
+import type { LakeQuery } from './ports/lake-query.js';
+import { AthenaLakeQuery, type AthenaTarget } from './adapters/aws/athena-lake-query.js';
 import { RejectionLog } from './use-cases/rejection-log.js';
 
 export interface LocalEndpoints {
@@ -38,6 +42,8 @@ export interface RuntimeConfig {
   readonly credentialsTable: string;
   readonly profilesTable: string;
   readonly profileConfig: ProfileConfig;
+  /** The lake's Athena workgroup and Glue database (AWS). */
+  readonly athena?: AthenaTarget;
   /** Present when running against the local emulators. */
   readonly local?: LocalEndpoints;
   readonly serviceName: string;
@@ -59,9 +65,16 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Run
     credentialsTable: env[Env.credentialsTable] ?? '',
     profilesTable: env[Env.profilesTable] ?? '',
     profileConfig: profileConfigFromJson(env[Env.profileConfig]),
+    ...athenaTarget(env),
     serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'cdp',
     ...(local ? { local } : {}),
   };
+}
+
+function athenaTarget(env: NodeJS.ProcessEnv): { athena?: AthenaTarget } {
+  const workGroup = env[Env.athenaWorkGroup];
+  const database = env[Env.glueDatabase];
+  return workGroup && database ? { athena: { workGroup, database } } : {};
 }
 
 export interface Clients {
@@ -170,6 +183,19 @@ export const resolveDependencies = (c: Composition): ResolveDependencies => ({
   logger: c.logger,
   now: () => new Date(),
 });
+
+/** The profile API's dependencies; the lake is Athena unless the local runtime passes DuckDB. */
+export function profileApiDependencies(c: Composition, lake?: LakeQuery): ProfileApiDependencies {
+  const athena = c.config.athena;
+  const lakeQuery = lake ?? (athena ? new AthenaLakeQuery(athena) : undefined);
+  if (!lakeQuery) throw new Error(`environment variables ${Env.athenaWorkGroup} and ${Env.glueDatabase} are not set`);
+  return {
+    authenticator: new Authenticator(c.credentials),
+    service: new ProfileService({ ...resolveDependencies(c), lake: lakeQuery }),
+    telemetry: c.telemetry,
+    logger: c.logger,
+  };
+}
 
 /** Builds a handler's dependencies on first use, so importing a handler module has no side effects. */
 export function lazily<T>(build: () => T): () => T {

@@ -9,6 +9,9 @@ export const Env = {
   lakeBucket: 'CDP_LAKE_BUCKET',
   credentialsTable: 'CDP_CREDENTIALS_TABLE',
   profilesTable: 'CDP_PROFILES_TABLE',
+  /** Where the profile API reads the lake (Athena), in AWS. */
+  athenaWorkGroup: 'CDP_ATHENA_WORKGROUP',
+  glueDatabase: 'CDP_GLUE_DATABASE',
   /** JSON overrides of the identity and profile rules (lambdas/domain/profile-config.ts). */
   profileConfig: 'CDP_PROFILE_CONFIG',
   /** `local` makes the composition root build emulator-friendly clients. */

@@ -7,6 +7,7 @@ import {
   importDependencies,
   ingestDependencies,
   resolveDependencies,
+  profileApiDependencies,
   type Composition,
   type RuntimeConfig,
 } from '../lambdas/composition.js';
@@ -16,6 +17,8 @@ import { createArchiverHandler } from '../lambdas/handlers/archiver.js';
 import { createImportHandler } from '../lambdas/handlers/importer.js';
 import { createIngestHandler } from '../lambdas/handlers/ingest.js';
 import { createResolverHandler } from '../lambdas/handlers/resolver.js';
+import { createProfileApiHandler } from '../lambdas/handlers/profiles.js';
+import { DuckDbLakeQuery } from './duckdb-lake-query.js';
 import { createLocalResources } from './bootstrap.js';
 import { startEmulators, type Emulators } from './emulators.js';
 import { writeEndpointsFile, type LocalEndpointsFile } from './endpoints-file.js';
@@ -90,7 +93,7 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
   );
   scanner.start();
 
-  const handler = createIngestHandler({
+  const ingestHandler = createIngestHandler({
     ...ingestDependencies(composition),
     healthChecks: {
       stream: () => composition.stream.ping(),
@@ -103,7 +106,13 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
       },
     },
   });
-  const server: Server = createApiServer(handler);
+  const profileHandler = createProfileApiHandler(
+    profileApiDependencies(composition, new DuckDbLakeQuery({ s3Directory: emulators.s3Directory, bucket: settings.lakeBucket })),
+  );
+  // API Gateway routes /v1/profiles/* to the profile function (behind the admin authorizer) and the rest to intake.
+  const server: Server = createApiServer((event) =>
+    (event.rawPath ?? '').startsWith('/v1/profiles/') ? profileHandler(event) : ingestHandler(event),
+  );
   const port = await listen(server, settings.port, settings.host);
   const url = `http://${settings.host}:${port}`;
   const endpoints: LocalEndpointsFile = {

@@ -48,6 +48,12 @@ export function normalizePhone(raw: string): string | undefined {
   return phone;
 }
 
+/** An identifier in canonical form (emails lower-cased, phones compacted), or undefined if it is not valid. */
+export function normalizeIdentifier(type: string, raw: string): Identifier | undefined {
+  const value = normalize(type, raw);
+  return value === undefined ? undefined : { type, value };
+}
+
 function normalize(type: string, raw: unknown): string | undefined {
   if (typeof raw === 'number' && Number.isFinite(raw)) raw = String(raw);
   if (typeof raw !== 'string') return undefined;

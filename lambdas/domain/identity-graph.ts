@@ -91,6 +91,8 @@ export class IdentityGraph {
   private readonly claimed = new Map<string, Identifier>();
   private readonly frozen = new Map<string, MergeReason>();
   private readonly unfinished = new Set<string>();
+  /** Profiles identifiers point at that were never written. */
+  private readonly orphans = new Set<string>();
   readonly history: HistoryEntry[] = [];
   readonly stats: GraphStats = { applied: 0, duplicates: 0, unidentified: 0, merges: 0, linksDropped: 0, traitsRefused: 0 };
 
@@ -113,6 +115,23 @@ export class IdentityGraph {
       if (profile.state) this.profiles.set(profile.id, profile.state);
     } else if (profile.state) {
       this.profiles.set(profile.id, profile.state);
+    }
+  }
+
+  /**
+   * Identifiers the store says belong to a profile that was never written (a crash or a lost race
+   * between claiming and writing) join that profile now, so its limits are checked against them.
+   */
+  adoptOrphans(): void {
+    for (const [key, owner] of this.owners) {
+      const id = this.resolve(owner);
+      if (this.stored.has(id) && this.profiles.has(id)) continue;
+      this.orphans.add(id);
+      const profile = this.state(id);
+      const colon = key.indexOf(':');
+      const identifier = { type: key.slice(0, colon), value: key.slice(colon + 1) };
+      if (profile.identifiers.some((l) => identifierKey(l) === key)) continue;
+      this.profiles.set(id, { ...profile, identifiers: linkIdentifiers(profile, [identifier], this.now, this.config) });
     }
   }
 
@@ -139,7 +158,6 @@ export class IdentityGraph {
   /** Merged-away profiles whose state can be dropped once their survivor is written. */
   finishedLosers(): Array<{ id: string; to: string }> {
     return [...this.unfinished, ...this.frozen.keys()]
-      .filter((id) => this.stored.has(id))
       .map((id) => ({ id, to: this.resolve(id) }));
   }
 
@@ -198,29 +216,43 @@ export class IdentityGraph {
     const at = Date.parse(event.timestamp);
     let target = this.ownerOf(first);
     const pending: Identifier[] = target === undefined ? [first] : [];
+    // This event's identifiers already placed with the target: they count against its limits too.
+    const placed: Identifier[] = [first];
     const dropped: Array<{ identifier: Identifier; reason: string }> = [];
+    const held = (): Identifier[] => [...(target === undefined ? [] : this.state(target).identifiers), ...placed];
 
     for (const id of ids.slice(1)) {
       const owner = this.ownerOf(id);
-      if (owner !== undefined && owner === target) continue;
+      if (owner !== undefined && owner === target) {
+        placed.push(id);
+        continue;
+      }
       if (owner === undefined) {
-        const current = target === undefined ? pending : [...this.state(target).identifiers, ...pending];
-        const breach = this.limitBreach(current, [id]);
+        const breach = this.limitBreach(held(), [id]);
         if (breach) dropped.push({ identifier: id, reason: breach });
-        else pending.push(id);
+        else {
+          pending.push(id);
+          placed.push(id);
+        }
         continue;
       }
       const other = this.state(owner);
       if (target === undefined) {
-        const breach = this.limitBreach(other.identifiers, pending);
+        const breach = this.limitBreach(other.identifiers, placed);
         if (breach) dropped.push({ identifier: id, reason: breach });
-        else target = owner;
+        else {
+          target = owner;
+          placed.push(id);
+        }
         continue;
       }
       const survivor = this.state(target);
-      const breach = keptApart(survivor, other) ? 'apart' : this.limitBreach([...survivor.identifiers, ...pending], other.identifiers);
+      const breach = keptApart(survivor, other) ? 'apart' : this.limitBreach(held(), other.identifiers);
       if (breach) dropped.push({ identifier: id, reason: breach });
-      else this.merge(target, owner, { rule: mergeRule(event), messageId: event.messageId, eventType: event.type, at, identifier: id });
+      else {
+        this.merge(target, owner, { rule: mergeRule(event), messageId: event.messageId, eventType: event.type, at, identifier: id });
+        placed.push(id);
+      }
     }
 
     const profileId = target ?? newProfileId(`${event.messageId}|${identifierKey(first)}`);
@@ -257,7 +289,8 @@ export class IdentityGraph {
     this.redirects.set(loserId, survivorId);
     this.dirty.delete(loserId);
     this.dirty.add(survivorId);
-    if (this.stored.has(loserId)) this.frozen.set(loserId, reason);
+    // A stored loser (or an orphan that identifiers already point at) must leave a redirect behind.
+    if (this.stored.has(loserId) || this.orphans.has(loserId)) this.frozen.set(loserId, reason);
     this.stats.merges++;
     this.history.push({
       kind: 'merge',
@@ -286,7 +319,7 @@ export class IdentityGraph {
    */
   changes(): GraphChanges {
     return {
-      frozen: [...this.frozen].map(([id, reason]) => ({ id, to: this.resolve(id), reason })),
+      frozen: [...this.frozen].map(([id, reason]) => ({ id, to: this.resolve(id), reason, stored: this.stored.has(id) && !this.orphans.has(id) })),
       claims: [...this.claimed].map(([, identifier]) => ({ identifier, profileId: this.ownerOf(identifier)! })),
       profiles: [...this.dirty]
         .filter((id) => !this.redirects.has(id))
@@ -303,7 +336,8 @@ export class IdentityGraph {
 }
 
 export interface GraphChanges {
-  readonly frozen: ReadonlyArray<{ id: string; to: string; reason: MergeReason }>;
+  /** `stored: false` for a profile never written, which gets a plain redirect item. */
+  readonly frozen: ReadonlyArray<{ id: string; to: string; reason: MergeReason; stored: boolean }>;
   readonly claims: ReadonlyArray<{ identifier: Identifier; profileId: string }>;
   readonly profiles: ReadonlyArray<{ state: ProfileState; isNew: boolean }>;
   readonly history: readonly HistoryEntry[];

@@ -1,5 +1,5 @@
 import { LakeLayout, type LakeEventColumn } from '../contracts.js';
-import type { CollectedEvent } from './intake.js';
+import { decodeCollectedEvent, type CollectedEvent } from './intake.js';
 
 /** One row of the lake's `raw_events` table. Objects are stored as JSON text so both engines read them alike. */
 export type LakeEventRow = Record<LakeEventColumn, string | null>;
@@ -44,3 +44,38 @@ export function lakeObjectKey(prefix: string, dt: string, shardId: string, first
 
 export const eventsObjectKey = (dt: string, shardId: string, first: string, last: string): string =>
   lakeObjectKey(LakeLayout.eventsPrefix, dt, shardId, first, last);
+
+/** The event a lake row holds (the inverse of toLakeRow), or undefined for a row that is not one. */
+export function fromLakeRow(row: Readonly<Record<string, unknown>>): CollectedEvent | undefined {
+  const text = (key: LakeEventColumn): string | undefined => (typeof row[key] === 'string' && row[key] !== '' ? (row[key] as string) : undefined);
+  const object = (key: LakeEventColumn): unknown => {
+    const value = text(key);
+    return value === undefined ? undefined : (JSON.parse(value) as unknown);
+  };
+  try {
+    return decodeCollectedEvent(
+      JSON.stringify({
+        type: text('type'),
+        messageId: text('message_id'),
+        userId: text('user_id'),
+        anonymousId: text('anonymous_id'),
+        previousId: text('previous_id'),
+        groupId: text('group_id'),
+        event: text('event'),
+        name: text('name'),
+        category: text('category'),
+        timestamp: text('timestamp'),
+        originalTimestamp: text('original_timestamp'),
+        sentAt: text('sent_at'),
+        receivedAt: text('received_at'),
+        sourceId: text('source_id'),
+        context: object('context') ?? undefined,
+        traits: object('traits') ?? undefined,
+        properties: object('properties') ?? undefined,
+        integrations: object('integrations') ?? undefined,
+      }),
+    );
+  } catch {
+    return undefined;
+  }
+}

@@ -25,6 +25,8 @@ export interface ProfileStore {
   profiles(ids: readonly string[]): Promise<VersionedProfile[]>;
   /** Marks a profile merged into `to`, keeping its state until the survivor has absorbed it. */
   freeze(id: string, to: string, reason: MergeReason, expectedVersion: number): Promise<void>;
+  /** Leaves a redirect where a profile was claimed but never written (after a crash or a lost race). */
+  redirect(id: string, to: string, reason: MergeReason): Promise<void>;
   /** Takes ownership of an unowned identifier (a no-op when `profileId` already owns it). */
   claim(identifier: Identifier, profileId: string): Promise<void>;
   /** Writes a live profile: created when `expectedVersion` is undefined, else replaced at that version. */

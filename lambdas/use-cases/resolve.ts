@@ -78,6 +78,7 @@ export async function loadGraph(
     wanted = graph.missingTargets().filter((id) => !requested.has(id));
   }
   graph.completeMerges();
+  graph.adoptOrphans();
   return { graph, versions };
 }
 
@@ -108,7 +109,9 @@ async function resolveOnce(events: readonly CollectedEvent[], deps: ResolveDepen
 export async function persist(graph: IdentityGraph, versions: ReadonlyMap<string, number>, deps: ResolveDependencies): Promise<GraphChanges> {
   const changes = graph.changes();
   const limit = deps.writeConcurrency ?? 16;
-  await inParallel(changes.frozen, limit, (f) => deps.store.freeze(f.id, f.to, f.reason, versions.get(f.id) ?? 0));
+  await inParallel(changes.frozen, limit, (f) =>
+    f.stored ? deps.store.freeze(f.id, f.to, f.reason, versions.get(f.id) ?? 0) : deps.store.redirect(f.id, f.to, f.reason),
+  );
   await inParallel(changes.claims, limit, (c) => deps.store.claim(c.identifier, c.profileId));
   await inParallel(changes.profiles, limit, (p) => deps.store.putProfile(p.state, p.isNew ? undefined : versions.get(p.state.id)));
   deps.telemetry.count('ProfileWrites', changes.profiles.length);

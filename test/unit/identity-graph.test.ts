@@ -132,6 +132,21 @@ describe('identity resolution', () => {
     expect(graph.ownerOf({ type: 'anonymous_id', value: 'a1' })).toBe('survivor');
   });
 
+  it('a profile whose identifiers were claimed but never written still counts them against its limits', () => {
+    const ana = only(fold([collected({ type: 'identify', userId: 'ana', anonymousId: 'kiosk' })]));
+    const graph = new IdentityGraph(config, NOW);
+    graph.loadOwner({ type: 'user_id', value: 'ana' }, ana.id);
+    graph.loadOwner({ type: 'anonymous_id', value: 'kiosk' }, ana.id);
+    graph.loadProfile({ id: ana.id, state: ana });
+    // Bob's identifiers were claimed for profile "bob" by an attempt that lost a race before writing it.
+    graph.loadOwner({ type: 'user_id', value: 'bob' }, 'bob');
+    graph.adoptOrphans();
+    graph.apply(collected({ type: 'identify', userId: 'bob', anonymousId: 'kiosk' }));
+    expect(graph.stats.merges).toBe(0);
+    expect(graph.profile('bob')!.identifiers.map((i) => i.value)).toEqual(['bob']);
+    expect(graph.changes().profiles.find((p) => p.state.id === 'bob')?.isNew).toBe(true);
+  });
+
   it('finishes a merge a crash interrupted, exactly once', () => {
     const loser = only(fold([collected({ anonymousId: 'a1' }), collected({ anonymousId: 'a1' })]));
     const survivor = only(fold([collected({ userId: 'u1' })]));

@@ -108,6 +108,18 @@ export class DynamoDbProfileStore implements ProfileStore {
     );
   }
 
+  async redirect(id: string, to: string, reason: MergeReason): Promise<void> {
+    await this.conditional(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: { ...profileKey(id), v: { N: '1' }, to: { S: to }, r: { S: JSON.stringify(reason) } },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+      `profile ${id} was written by another writer`,
+    );
+  }
+
   async claim(identifier: Identifier, profileId: string): Promise<void> {
     await this.conditional(
       new PutItemCommand({

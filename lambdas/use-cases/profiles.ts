@@ -1,0 +1,150 @@
+import { DomainError } from '../domain/errors.js';
+import { IdentityGraph, newProfileId, type HistoryEntry } from '../domain/identity-graph.js';
+import { identifierKey, identifiersOf, type Identifier } from '../domain/identifiers.js';
+import type { CollectedEvent } from '../domain/intake.js';
+import { fromLakeRow } from '../domain/lake.js';
+import { emptyProfile, type ProfileState } from '../domain/profile.js';
+import type { ProfileConfig } from '../domain/profile-config.js';
+import { profileView, type ProfileView } from '../domain/profile-view.js';
+import { encodeCursor, timelineSql, toTimelineEvent, type TimelineCursor, type TimelineEvent } from '../domain/timeline.js';
+import type { LakeQuery } from '../ports/lake-query.js';
+import type { AppLogger } from '../ports/logger.js';
+import { ConcurrentUpdateError, type ProfileStore, type VersionedProfile } from '../ports/profile-store.js';
+import type { Telemetry } from '../ports/telemetry.js';
+
+/** Base error of the profile API; `status` is the HTTP status it maps to. */
+export class ProfileApiError extends DomainError {
+  constructor(
+    readonly status: 400 | 404 | 409,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ProfileServiceDependencies {
+  readonly store: ProfileStore;
+  readonly lake: LakeQuery;
+  readonly config: ProfileConfig;
+  readonly telemetry: Telemetry;
+  readonly logger: AppLogger;
+  readonly now: () => Date;
+}
+
+/** How a caller names a profile: one of its identifiers, or its id (`profile:<id>`). */
+export type ProfileRef = { readonly identifier: Identifier } | { readonly profileId: string };
+
+export interface TimelinePage {
+  readonly events: readonly TimelineEvent[];
+  readonly nextCursor: string | null;
+}
+
+export interface SplitResult {
+  readonly profile: ProfileView;
+  readonly split: ProfileView;
+}
+
+/** Read and repair unified profiles: lookups through redirects, the lake timeline, history, and split. */
+export class ProfileService {
+  constructor(private readonly deps: ProfileServiceDependencies) {}
+
+  async view(ref: ProfileRef): Promise<ProfileView> {
+    const { state } = await this.find(ref);
+    return profileView(state, this.deps.config, this.deps.now().getTime());
+  }
+
+  async timeline(ref: ProfileRef, limit: number, cursor?: TimelineCursor): Promise<TimelinePage> {
+    const { state } = await this.find(ref);
+    const sql = timelineSql({ identifiers: state.identifiers, since: state.computed.firstSeen, limit, ...(cursor ? { cursor } : {}) });
+    if (!sql) return { events: [], nextCursor: null };
+    const rows = await this.deps.lake.query(sql);
+    const events = rows.slice(0, limit).map(toTimelineEvent);
+    const last = events.at(-1);
+    return { events, nextCursor: rows.length > limit && last ? encodeCursor({ timestamp: last.timestamp, messageId: last.messageId }) : null };
+  }
+
+  /** The merge, split and dropped-link history of the profile and of every profile it absorbed, newest first. */
+  async history(ref: ProfileRef): Promise<{ profileId: string; history: HistoryEntry[] }> {
+    const { state } = await this.find(ref);
+    const entries = await this.deps.store.history([state.id, ...state.absorbed]);
+    const time = (e: HistoryEntry): number => (e.kind === 'merge' ? e.reason.at : e.at);
+    return { profileId: state.id, history: entries.sort((a, b) => time(b) - time(a)) };
+  }
+
+  /**
+   * Detaches an identifier, with the events it brought, into a profile of its own. Both profiles
+   * are re-derived from the lake with the same rules the resolver applies, and are kept apart
+   * from then on. Idempotent: repeating a split finishes it.
+   */
+  async split(ref: ProfileRef, identifier: Identifier): Promise<SplitResult> {
+    const { config, store } = this.deps;
+    const now = this.deps.now().getTime();
+    const { state: current, version } = await this.find(ref);
+    const key = identifierKey(identifier);
+    const splitId = newProfileId(`split|${current.id}|${key}`);
+    if (current.apart.includes(splitId)) {
+      await store.repoint(identifier, current.id, splitId);
+      const [split] = await store.profiles([splitId]);
+      return { profile: profileView(current, config, now), split: profileView(split?.state ?? emptyProfile(splitId, now), config, now) };
+    }
+    const linked = current.identifiers.find((id) => identifierKey(id) === key);
+    if (!linked) throw new ProfileApiError(400, `${identifier.type} ${JSON.stringify(identifier.value)} is not an identifier of this profile`, 'identifier');
+    if (current.identifiers.length < 2) throw new ProfileApiError(400, 'the profile has a single identifier; there is nothing to split', 'identifier');
+
+    const events = await this.lakeEventsOf(current);
+    const graph = new IdentityGraph(config, now);
+    const remaining = current.identifiers.filter((id) => identifierKey(id) !== key);
+    for (const id of remaining) graph.loadOwner(id, current.id);
+    graph.loadOwner(identifier, splitId);
+    graph.loadProfile({ id: current.id, state: { ...emptyProfile(current.id, current.createdAt), absorbed: current.absorbed, apart: [...current.apart, splitId] } });
+    graph.loadProfile({ id: splitId, state: { ...emptyProfile(splitId, now), apart: [current.id] } });
+    const only = new Set(current.identifiers.map(identifierKey));
+    for (const event of events) graph.apply(event, only);
+
+    // The live profile's identifier list and dedupe memory stay authoritative; the lake supplies traits and counters.
+    const rebuilt: ProfileState = { ...graph.state(current.id), identifiers: remaining, seen: current.seen, updatedAt: now };
+    const split: ProfileState = { ...graph.state(splitId), identifiers: [linked], seen: current.seen, updatedAt: now };
+    const [existingSplit] = await store.profiles([splitId]);
+    await store.putProfile(split, existingSplit?.version);
+    try {
+      await store.putProfile(rebuilt, version);
+    } catch (error) {
+      if (error instanceof ConcurrentUpdateError) throw new ProfileApiError(409, 'the profile changed while it was being split; retry the request');
+      throw error;
+    }
+    await store.repoint(identifier, current.id, splitId);
+    const entry = { kind: 'split', identifier: { type: identifier.type, value: identifier.value }, at: now, into: splitId } as const;
+    await store.appendHistory([
+      { ...entry, profileId: current.id },
+      { ...entry, profileId: splitId },
+    ]);
+    this.deps.logger.info('profile split', { profileId: current.id, into: splitId, identifierType: identifier.type, events: events.length });
+    return { profile: profileView(rebuilt, config, now), split: profileView(split, config, now) };
+  }
+
+  private async lakeEventsOf(profile: ProfileState): Promise<CollectedEvent[]> {
+    const sql = timelineSql({ identifiers: profile.identifiers, since: profile.computed.firstSeen, limit: 1_000_000 });
+    if (!sql) return [];
+    const events = (await this.deps.lake.query(sql)).map(fromLakeRow).filter((e): e is CollectedEvent => e !== undefined);
+    return events.filter((e) => identifiersOf(e, this.deps.config).length > 0).reverse();
+  }
+
+  /** The live profile a reference leads to, following merge redirects. */
+  async find(ref: ProfileRef): Promise<{ state: ProfileState; version: number }> {
+    let id: string | undefined;
+    if ('profileId' in ref) id = ref.profileId;
+    else id = (await this.deps.store.owners([ref.identifier])).get(identifierKey(ref.identifier));
+    for (let hops = 0; id !== undefined && hops < 20; hops++) {
+      const [stored]: VersionedProfile[] = await this.deps.store.profiles([id]);
+      if (!stored) break;
+      if (stored.redirect) {
+        id = stored.redirect.to;
+        continue;
+      }
+      if (stored.state) return { state: stored.state, version: stored.version };
+      break;
+    }
+    throw new ProfileApiError(404, 'no profile has that identifier');
+  }
+}
