@@ -1,8 +1,11 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Env, LakeLayout } from '../lambdas/contracts.js';
+import { Catalog, CredentialsTableDefinition, Env, LakeLayout, ProfilesTableDefinition } from '../lambdas/contracts.js';
+import { profileConfigFromJson } from '../lambdas/domain/profile-config.js';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { BatchImport } from './constructs/batch-import.js';
-import { CredentialsTable } from './constructs/credentials-table.js';
+import { DataTable } from './constructs/data-table.js';
+import { ProfileApi } from './constructs/profile-api.js';
 import { EventStream } from './constructs/event-stream.js';
 import { IntakeApi } from './constructs/intake-api.js';
 import { LakeCatalog } from './constructs/lake-catalog.js';
@@ -21,6 +24,15 @@ export interface CdpStackProps extends StackProps {
   readonly archiverBatchingWindow?: Duration;
   /** @default 10000 */
   readonly archiverBatchSize?: number;
+  /** Resolver batch size; larger batches coalesce more events into each profile write. @default 1000 */
+  readonly resolverBatchSize?: number;
+  /** Resolver batching window; the main term of profile freshness. @default Duration.seconds(1) */
+  readonly resolverBatchingWindow?: Duration;
+  /**
+   * Identity and profile rules (limits, priority, blocked values, set-once traits, ...), validated
+   * at synth. See docs/identity.md. @default the defaults of lambdas/domain/profile-config.ts
+   */
+  readonly profileConfig?: Record<string, unknown>;
   /** Protect stateful resources from deletion. @default true */
   readonly retainData?: boolean;
 }
@@ -36,11 +48,16 @@ export class CdpStack extends Stack {
       lakeBucket: storage.lakeBucket,
       queryResultsBucket: storage.queryResultsBucket,
     });
-    const credentials = new CredentialsTable(this, 'Credentials', { deletionProtection: retain });
+    const credentials = new DataTable(this, 'Credentials', { definition: CredentialsTableDefinition, deletionProtection: retain });
+    const profiles = new DataTable(this, 'Profiles', { definition: ProfilesTableDefinition, deletionProtection: retain });
+    const profileConfig = JSON.stringify(props.profileConfig ?? {});
+    profileConfigFromJson(profileConfig);
     const environment = {
       [Env.streamName]: events.stream.streamName,
       [Env.lakeBucket]: storage.lakeBucket.bucketName,
       [Env.credentialsTable]: credentials.table.tableName,
+      [Env.profilesTable]: profiles.table.tableName,
+      [Env.profileConfig]: profileConfig,
     };
 
     const ingest = new ProjectFunction(this, 'Ingest', { handlerFile: 'ingest', environment, memorySize: 512 });
@@ -62,6 +79,33 @@ export class CdpStack extends Stack {
     grantObjectAccess(archiver.function.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.eventsPrefix);
     grantObjectAccess(archiver.function.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.quarantinePrefix);
 
+    const resolver = new StreamConsumer(this, 'Resolver', {
+      handlerFile: 'resolver',
+      stream: events.stream,
+      environment,
+      memorySize: 1024,
+      timeout: Duration.minutes(2),
+      batchSize: props.resolverBatchSize ?? 1000,
+      maxBatchingWindow: props.resolverBatchingWindow ?? Duration.seconds(1),
+    });
+    profiles.table.grant(resolver.function.function, 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem');
+
+    const authorizer = new ProjectFunction(this, 'AdminAuthorizer', { handlerFile: 'admin-authorizer', environment, memorySize: 256 });
+    credentials.table.grant(authorizer.function, 'dynamodb:GetItem');
+    const profileFunction = new ProjectFunction(this, 'ProfileApi', {
+      handlerFile: 'profiles',
+      environment: { ...environment, [Env.athenaWorkGroup]: catalog.workGroup.name, [Env.glueDatabase]: catalog.databaseName },
+      memorySize: 512,
+      timeout: Duration.seconds(29),
+    });
+    credentials.table.grant(profileFunction.function, 'dynamodb:GetItem');
+    profiles.table.grant(
+      profileFunction.function,
+      'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem',
+    );
+    grantLakeQuery(this, profileFunction, catalog, storage);
+    new ProfileApi(this, 'ProfileRoutes', { api: api.api, profileFunction, authorizerFunction: authorizer });
+
     const imports = new BatchImport(this, 'Import', { bucket: storage.lakeBucket, environment });
     const importer = imports.function.function;
     grantObjectAccess(importer, storage.lakeBucket, ['s3:GetObject', 's3:PutObject'], LakeLayout.importsPrefix);
@@ -78,5 +122,42 @@ export class CdpStack extends Stack {
     new CfnOutput(this, 'GlueDatabase', { value: catalog.databaseName });
     new CfnOutput(this, 'AthenaWorkGroup', { value: catalog.workGroup.name });
     new CfnOutput(this, 'ArchiverDeadLetterQueue', { value: archiver.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'ResolverDeadLetterQueue', { value: resolver.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'ProfilesTable', { value: profiles.table.tableName });
   }
+}
+
+/** Athena in the lake's workgroup, reading only the event tables and writing only query results. */
+function grantLakeQuery(stack: Stack, fn: ProjectFunction, catalog: LakeCatalog, storage: LakeStorage): void {
+  const role = fn.function;
+  role.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
+      resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: catalog.workGroup.name })],
+    }),
+  );
+  role.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+      resources: [
+        stack.formatArn({ service: 'glue', resource: 'catalog' }),
+        stack.formatArn({ service: 'glue', resource: 'database', resourceName: catalog.databaseName }),
+        ...[Catalog.rawEventsTable, Catalog.eventsView].map((t) =>
+          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${catalog.databaseName}/${t}` }),
+        ),
+      ],
+    }),
+  );
+  grantObjectAccess(role, storage.lakeBucket, ['s3:GetObject'], LakeLayout.eventsPrefix);
+  grantPrefixListing(role, storage.lakeBucket, LakeLayout.eventsPrefix);
+  grantObjectAccess(role, storage.queryResultsBucket, ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], LakeLayout.athenaResultsPrefix);
+  role.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['s3:GetBucketLocation'],
+      resources: [storage.lakeBucket.bucketArn, storage.queryResultsBucket.bucketArn],
+    }),
+  );
 }

@@ -56,7 +56,8 @@ describe('CdpStack', () => {
     const functions = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: Match.objectLike({ CDP_STREAM_NAME: Match.anyValue() }) } },
     });
-    expect(Object.keys(functions).length).toBe(3);
+    // ingest, archiver, importer, resolver, admin authorizer, profile API
+    expect(Object.keys(functions).length).toBe(6);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' } });
     }
@@ -72,12 +73,51 @@ describe('CdpStack', () => {
     });
   });
 
-  it('keeps credentials in an encrypted, point-in-time-recoverable, deletion-protected table', () => {
+  it('keeps credentials and profiles in on-demand, encrypted, point-in-time-recoverable, deletion-protected tables', () => {
+    const tables = template.findResources('AWS::DynamoDB::GlobalTable');
+    expect(Object.keys(tables)).toHaveLength(2);
+    for (const table of Object.values(tables)) {
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true },
+        Replicas: [expect.objectContaining({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+      });
+    }
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
-      BillingMode: 'PAY_PER_REQUEST',
-      SSESpecification: { SSEEnabled: true },
-      Replicas: [Match.objectLike({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
     });
+  });
+
+  it('runs the resolver on its own event source mapping with bisect, partial responses and an on-failure queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 5,
+      MaximumBatchingWindowInSeconds: 1,
+      BatchSize: 1000,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it('puts every profile route behind the admin-token Lambda authorizer, separate from intake', () => {
+    const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
+    expect(Object.values(authorizers).map((a) => a.Properties)).toEqual([
+      expect.objectContaining({ AuthorizerType: 'REQUEST', EnableSimpleResponses: true, IdentitySource: ['$request.header.Authorization'] }),
+    ]);
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
+    const profileRoutes = routes.filter((r) => String(r.RouteKey).includes('/v1/profiles/'));
+    expect(profileRoutes.map((r) => r.RouteKey).sort()).toEqual([
+      'GET /v1/profiles/{ref}',
+      'GET /v1/profiles/{ref}/events',
+      'GET /v1/profiles/{ref}/merges',
+      'POST /v1/profiles/{ref}/split',
+    ]);
+    for (const route of profileRoutes) expect(route).toMatchObject({ AuthorizationType: 'CUSTOM' });
+    for (const route of routes.filter((r) => !String(r.RouteKey).includes('/v1/profiles/'))) expect(route.AuthorizationType ?? 'NONE').toBe('NONE');
+  });
+
+  it('refuses an invalid profile configuration at synth time', () => {
+    expect(() => synthesize({ profileConfig: { limits: { user_id: 0 } } })).toThrow(/limits\.user_id/);
   });
 
   it('switches the stream to on-demand when asked', () => {

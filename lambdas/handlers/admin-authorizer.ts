@@ -1,0 +1,23 @@
+import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult } from 'aws-lambda';
+import { compose, configFromEnvironment, lazily } from '../composition.js';
+import { bearerToken } from '../domain/credentials.js';
+import type { AppLogger } from '../ports/logger.js';
+import { Authenticator } from '../use-cases/authenticate.js';
+
+export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEventV2) => Promise<APIGatewaySimpleAuthorizerResult>;
+
+/** API Gateway's gate on admin routes: allows a request only with a usable admin token (Bearer). */
+export function createAdminAuthorizer(authenticator: Authenticator, logger: AppLogger): AuthorizerHandler {
+  return async (event) => {
+    const header = event.headers?.authorization ?? event.identitySource?.[0];
+    const credential = await authenticator.authenticate(bearerToken(header), 'admin');
+    if (!credential) logger.info('admin request refused', { routeKey: event.routeKey });
+    return { isAuthorized: credential !== undefined };
+  };
+}
+
+const production = lazily(() => {
+  const composition = compose(configFromEnvironment());
+  return createAdminAuthorizer(new Authenticator(composition.credentials), composition.logger);
+});
+export const handler: AuthorizerHandler = (event) => production()(event);

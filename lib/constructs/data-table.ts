@@ -1,0 +1,39 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+
+/** A key schema from lambdas/contracts.ts, shared with the local runtime's bootstrap. */
+export interface TableDefinition {
+  readonly partitionKey: { readonly name: string; readonly type: 'S' };
+  readonly sortKey?: { readonly name: string; readonly type: 'S' };
+}
+
+export interface DataTableProps {
+  readonly definition: TableDefinition;
+  /** Refuse DeleteTable until this is turned off. @default true */
+  readonly deletionProtection?: boolean;
+  /** Encryption at rest. @default TableEncryptionV2.awsManagedKey() */
+  readonly encryption?: TableEncryptionV2;
+}
+
+/**
+ * A DynamoDB table with the project's data defaults: on-demand billing, point-in-time recovery,
+ * encryption at rest, deletion protection, and retained when the stack is deleted.
+ */
+export class DataTable extends Construct {
+  readonly table: TableV2;
+
+  constructor(scope: Construct, id: string, props: DataTableProps) {
+    super(scope, id);
+    const { partitionKey, sortKey } = props.definition;
+    this.table = new TableV2(this, 'Table', {
+      partitionKey: { name: partitionKey.name, type: AttributeType.STRING },
+      ...(sortKey ? { sortKey: { name: sortKey.name, type: AttributeType.STRING } } : {}),
+      billing: Billing.onDemand(),
+      encryption: props.encryption ?? TableEncryptionV2.awsManagedKey(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}
