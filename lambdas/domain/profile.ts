@@ -51,11 +51,19 @@ export interface ProfileState {
 
 export const RevenueScale = 10_000;
 
-/** Dedupe retention: every digest written in the last 15 minutes, and at least the latest 32; never more than 1,024. */
-export const SeenRetention = { windowMs: 15 * 60 * 1000, minDigests: 32, maxDigests: 1024 } as const;
+/**
+ * Dedupe memory per profile: the digests of its latest 48 events, every digest written in the
+ * last 2 minutes (so a batch retried while other shards write the same person is still
+ * recognised), and never more than 1,024. Bounded by count, so item size does not grow with
+ * traffic; the guarantee is documented in docs/identity.md.
+ */
+export const SeenRetention = { windowMs: 2 * 60 * 1000, minDigests: 48, maxDigests: 1024 } as const;
+
+/** 48 bits of SHA-256: collisions among one profile's remembered messages are vanishingly unlikely. */
+export const MessageDigestBytes = 6;
 
 export function messageDigest(messageId: string): string {
-  return createHash('sha256').update(messageId).digest('base64url').slice(0, 11);
+  return createHash('sha256').update(messageId).digest().subarray(0, MessageDigestBytes).toString('base64url');
 }
 
 export function emptyProfile(id: string, now: number): ProfileState {

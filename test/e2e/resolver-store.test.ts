@@ -48,7 +48,7 @@ const storeFor = (telemetry = new CountingTelemetry()) => new DynamoDbProfileSto
 
 async function liveProfiles(): Promise<ProfileState[]> {
   const result = await clients.dynamodb.send(new ScanCommand({ TableName: table }));
-  return (result.Items ?? []).filter((item) => item.sk?.S === 'profile' && item.d?.B && !item.to).map((item) => decodeState(item.d!.B!));
+  return (result.Items ?? []).filter((item) => item.sk?.S === 'profile' && item.d?.B && !item.to).map((item) => decodeState(item.d!.B!, item.s?.B));
 }
 
 /** Every identifier resolves, through redirects if need be, to the one live profile that lists it. */

@@ -16,7 +16,7 @@ import {
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { HistoryEntry, MergeReason } from '../../domain/identity-graph.js';
 import { identifierDigest, identifierKey, type Identifier } from '../../domain/identifiers.js';
-import type { ProfileState } from '../../domain/profile.js';
+import { MessageDigestBytes, type ProfileState, type SeenGeneration } from '../../domain/profile.js';
 import { ConcurrentUpdateError, type ProfileStore, type VersionedProfile } from '../../ports/profile-store.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import { backoffDelay, sleep } from '../retry.js';
@@ -27,25 +27,64 @@ const ProfileSortKey = 'profile';
 const OwnerSortKey = 'owner';
 const HistoryPrefix = 'h#';
 
+function encodedItem(state: ProfileState): Item {
+  const { d, s } = encodeState(state);
+  return { d: { B: d }, ...(s.length > 0 ? { s: { B: s } } : {}) };
+}
+
 const profileKey = (id: string): Item => ({ pk: { S: `p#${id}` }, sk: { S: ProfileSortKey } });
 const ownerKey = (identifier: Identifier): Item => ({ pk: { S: `i#${identifierDigest(identifier)}` }, sk: { S: OwnerSortKey } });
 
-/** Profile state is stored as deflated JSON: items stay small, and DynamoDB bills per KB written. */
-export function encodeState(state: ProfileState): Uint8Array {
-  return deflateRawSync(Buffer.from(JSON.stringify(state, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value))));
+/**
+ * Profile state is stored as deflated JSON (`d`) plus the dedupe memory packed as raw bytes (`s`):
+ * items stay small, and DynamoDB bills per KB written.
+ */
+export function encodeState(state: ProfileState): { d: Uint8Array; s: Uint8Array } {
+  const { seen, ...rest } = state;
+  const json = JSON.stringify(rest, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value));
+  return { d: deflateRawSync(Buffer.from(json)), s: packSeen(seen) };
 }
 
-export function decodeState(bytes: Uint8Array): ProfileState {
-  const state = JSON.parse(inflateRawSync(bytes).toString('utf8')) as ProfileState;
+export function decodeState(d: Uint8Array, s?: Uint8Array): ProfileState {
+  const state = JSON.parse(inflateRawSync(d).toString('utf8')) as ProfileState;
   const computed = state.computed as { firstSeen: number | null; lastSeen: number | null };
   return {
     ...state,
+    seen: s ? unpackSeen(s) : [],
     computed: {
       ...state.computed,
       firstSeen: computed.firstSeen ?? Number.POSITIVE_INFINITY,
       lastSeen: computed.lastSeen ?? Number.NEGATIVE_INFINITY,
     },
   };
+}
+
+/** Per generation: 6-byte time (ms), 2-byte count, then the 6-byte digests. */
+function packSeen(seen: readonly SeenGeneration[]): Uint8Array {
+  const size = seen.reduce((n, g) => n + 8 + g.digests.length * MessageDigestBytes, 0);
+  const out = Buffer.alloc(size);
+  let offset = 0;
+  for (const generation of seen) {
+    out.writeUIntBE(generation.at, offset, 6);
+    out.writeUInt16BE(generation.digests.length, offset + 6);
+    offset += 8;
+    for (const digest of generation.digests) offset += Buffer.from(digest, 'base64url').copy(out, offset, 0, MessageDigestBytes);
+  }
+  return out;
+}
+
+function unpackSeen(bytes: Uint8Array): SeenGeneration[] {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const seen: SeenGeneration[] = [];
+  for (let offset = 0; offset + 8 <= buffer.length; ) {
+    const at = buffer.readUIntBE(offset, 6);
+    const count = buffer.readUInt16BE(offset + 6);
+    offset += 8;
+    const digests: string[] = [];
+    for (let i = 0; i < count; i++, offset += MessageDigestBytes) digests.push(buffer.subarray(offset, offset + MessageDigestBytes).toString('base64url'));
+    seen.push({ at, digests });
+  }
+  return seen;
 }
 
 function historySortKey(entry: HistoryEntry): string {
@@ -88,7 +127,7 @@ export class DynamoDbProfileStore implements ProfileStore {
     return items.map((item) => ({
       id: item.pk!.S!.slice(2),
       version: Number(item.v?.N ?? 0),
-      ...(item.d?.B ? { state: decodeState(item.d.B) } : {}),
+      ...(item.d?.B ? { state: decodeState(item.d.B, item.s?.B) } : {}),
       ...(item.to?.S ? { redirect: { to: item.to.S, ...(item.r?.S ? { reason: JSON.parse(item.r.S) as MergeReason } : {}) } } : {}),
     }));
   }
@@ -137,7 +176,7 @@ export class DynamoDbProfileStore implements ProfileStore {
     await this.conditional(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: { ...profileKey(state.id), v: { N: String((expectedVersion ?? 0) + 1) }, d: { B: encodeState(state) } },
+        Item: { ...profileKey(state.id), v: { N: String((expectedVersion ?? 0) + 1) }, ...encodedItem(state) },
         ...(expectedVersion === undefined
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
           : { ConditionExpression: 'v = :expected', ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } } }),
@@ -172,7 +211,7 @@ export class DynamoDbProfileStore implements ProfileStore {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: profileKey(id),
-          UpdateExpression: 'REMOVE d SET #v = #v + :one',
+          UpdateExpression: 'REMOVE d, s SET #v = #v + :one',
           ConditionExpression: 'attribute_exists(#to) AND attribute_exists(d)',
           ExpressionAttributeNames: { '#to': 'to', '#v': 'v' },
           ExpressionAttributeValues: { ':one': { N: '1' } },
