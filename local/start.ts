@@ -14,6 +14,7 @@ console.log(`CDP running locally (data in ${settings.dataDir})
 Try:
   curl -u ${settings.writeKey}: ${runtime.url}/v1/track -H 'content-type: application/json' \\
     -d '{"userId":"u1","event":"Signed Up"}'
+  curl -H 'authorization: Bearer ${settings.adminToken}' ${runtime.url}/v1/profiles/user_id:u1
   npm run query -- "SELECT type, event, user_id FROM events LIMIT 10"
 Ctrl-C stops cleanly.`);
 
