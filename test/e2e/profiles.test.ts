@@ -171,11 +171,30 @@ describe('unified profiles through the local runtime', () => {
     expect(history.history).toContainEqual(expect.objectContaining({ kind: 'link_dropped', reason: 'apart' }));
   });
 
+  it('identifier values reach lake SQL only as escaped literals', async () => {
+    const run = randomUUID().slice(0, 8);
+    const hostile = `o'brien-${run}' OR '1'='1`;
+    const analytics = client();
+    analytics.track({ userId: hostile, event: 'Clicked' });
+    analytics.track({ userId: `someone-else-${run}`, event: 'Clicked' });
+    await analytics.closeAndFlush();
+    await settled(`user_id:${encodeURIComponent(hostile)}`, 1);
+    let events: Array<{ userId: string }> = [];
+    await eventually(async () => {
+      const page = (await (await api(`/v1/profiles/user_id:${encodeURIComponent(hostile)}/events`)).json()) as { events: Array<{ userId: string }> };
+      events = page.events;
+      return events.length > 0;
+    }, 20_000, 'timeline');
+    expect(events.map((e) => e.userId)).toEqual([hostile]);
+  });
+
   it('refuses write keys, bad tokens and bad requests with specific errors', async () => {
     const cases: Array<[string, RequestInit, number, string]> = [
       ['/v1/profiles/user_id:x', { headers: { authorization: basicAuth('dev-write-key') } }, 403, 'authorization'],
       ['/v1/profiles/user_id:x', { headers: { authorization: 'Bearer wrong' } }, 401, 'authorization'],
       ['/v1/profiles/nocolon', {}, 400, 'ref'],
+      ['/v1/profiles/user_id:%E0%A4%A', {}, 400, 'ref'],
+      ['/v1/profiles/user_id:x/events?cursor=bm90LWEtY3Vyc29y', {}, 400, 'cursor'],
       ['/v1/profiles/email:not-an-email', {}, 400, 'ref'],
       ['/v1/profiles/user_id:x/events?limit=0', {}, 400, 'limit'],
       ['/v1/profiles/user_id:x/split', { method: 'POST', body: '{' }, 400, 'body'],
