@@ -7,6 +7,7 @@ import {
   hasSeen,
   keptApart,
   linkIdentifiers,
+  MaxRememberedDrops,
   mergeProfiles,
   mergeTraits,
   messageDigest,
@@ -276,6 +277,10 @@ export class IdentityGraph {
     this.dirty.add(profileId);
     for (const drop of dropped) {
       this.stats.linksDropped++;
+      const current = this.state(profileId);
+      const key = `${identifierKey(drop.identifier)}|${drop.reason}`;
+      if (current.droppedLinks?.includes(key)) continue;
+      this.profiles.set(profileId, { ...current, droppedLinks: [...(current.droppedLinks ?? []), key].slice(-MaxRememberedDrops) });
       this.history.push({ kind: 'link_dropped', profileId, identifier: drop.identifier, reason: drop.reason, messageId: event.messageId, at });
     }
     this.stats.applied++;

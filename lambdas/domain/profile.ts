@@ -47,7 +47,14 @@ export interface ProfileState {
   readonly apart: readonly string[];
   /** Recently applied messages, so a redelivered or resent event changes nothing. */
   readonly seen: readonly SeenGeneration[];
+  /**
+   * Identifiers (`type:value`) whose links were already recorded as dropped, so a shared device
+   * seen on every visit adds one history entry, not one per event. The latest 20 are kept.
+   */
+  readonly droppedLinks?: readonly string[];
 }
+
+export const MaxRememberedDrops = 20;
 
 export const RevenueScale = 10_000;
 

@@ -115,6 +115,13 @@ describe('identity resolution', () => {
     }
   });
 
+  it('records a link dropped again and again (a shared device) once, while counting every drop', () => {
+    const visits = Array.from({ length: 10 }, () => collected({ userId: 'bob', anonymousId: 'kiosk' }));
+    const graph = fold([collected({ type: 'identify', userId: 'ana', anonymousId: 'kiosk' }), ...visits]);
+    expect(graph.stats.linksDropped).toBe(10);
+    expect(graph.history.filter((h) => h.kind === 'link_dropped')).toHaveLength(1);
+  });
+
   it('caps identifiers per type, dropping the lowest-priority link and recording it', () => {
     const events = Array.from({ length: 7 }, (_, i) => collected({ type: 'identify', userId: 'u1', anonymousId: `device-${i}` }));
     const graph = fold(events);
