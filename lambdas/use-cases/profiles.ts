@@ -103,8 +103,9 @@ export class ProfileService {
     for (const event of events) graph.apply(event, only);
 
     // The live profile's identifier list and dedupe memory stay authoritative; the lake supplies traits and counters.
-    const rebuilt: ProfileState = { ...graph.state(current.id), identifiers: remaining, seen: current.seen, updatedAt: now };
-    const split: ProfileState = { ...graph.state(splitId), identifiers: [linked], seen: current.seen, updatedAt: now };
+    // Drops seen during the replay are not history (the split entry is); forget them so the next real one is recorded.
+    const rebuilt: ProfileState = { ...graph.state(current.id), identifiers: remaining, seen: current.seen, droppedLinks: [], updatedAt: now };
+    const split: ProfileState = { ...graph.state(splitId), identifiers: [linked], seen: current.seen, droppedLinks: [], updatedAt: now };
     const [existingSplit] = await store.profiles([splitId]);
     await store.putProfile(split, existingSplit?.version);
     try {
