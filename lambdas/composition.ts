@@ -85,30 +85,41 @@ export interface Clients {
 
 // s3rver accepts only its own fixed key pair; the other emulators accept any.
 const LocalCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const localCommon = { region: 'us-east-1', credentials: LocalCredentials, maxAttempts: 5 };
 
-/** SDK clients; locally they point at the emulators with the settings each emulator needs. */
+/*
+ * One factory per SDK client. Handlers reference only the factories they use, so each bundle
+ * carries only those SDK clients (the SDK packages are side-effect free and tree-shaken).
+ */
+export function dynamoDbClient(config: Pick<RuntimeConfig, 'local'>): DynamoDBClient {
+  return config.local ? new DynamoDBClient({ ...localCommon, endpoint: config.local.dynamodb }) : new DynamoDBClient({});
+}
+
+export function kinesisClient(config: Pick<RuntimeConfig, 'local'>): KinesisClient {
+  if (!config.local) return new KinesisClient({});
+  // kinesalite speaks HTTP/1.1 only.
+  return new KinesisClient({
+    ...localCommon,
+    endpoint: config.local.kinesis,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+  });
+}
+
+export function s3Client(config: Pick<RuntimeConfig, 'local'>): S3Client {
+  if (!config.local) return new S3Client({});
+  // s3rver stores objects corrupted unless checksums are only sent when required.
+  return new S3Client({
+    ...localCommon,
+    endpoint: config.local.s3,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** All SDK clients (the local runtime and tools); locally they point at the emulators. */
 export function createClients(config: Pick<RuntimeConfig, 'local'>): Clients {
-  if (!config.local) {
-    return { dynamodb: new DynamoDBClient({}), kinesis: new KinesisClient({}), s3: new S3Client({}) };
-  }
-  const common = { region: 'us-east-1', credentials: LocalCredentials, maxAttempts: 5 };
-  return {
-    dynamodb: new DynamoDBClient({ ...common, endpoint: config.local.dynamodb }),
-    // kinesalite speaks HTTP/1.1 only.
-    kinesis: new KinesisClient({
-      ...common,
-      endpoint: config.local.kinesis,
-      requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
-    }),
-    // s3rver stores objects corrupted unless checksums are only sent when required.
-    s3: new S3Client({
-      ...common,
-      endpoint: config.local.s3,
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    }),
-  };
+  return { dynamodb: dynamoDbClient(config), kinesis: kinesisClient(config), s3: s3Client(config) };
 }
 
 export interface Observability {
@@ -136,20 +147,31 @@ export interface Composition extends Observability {
 export function compose(config: RuntimeConfig, options: { clients?: Clients; telemetry?: Telemetry } = {}): Composition {
   const clients = options.clients ?? createClients(config);
   const observability = createObservability(config, options.telemetry);
-  const lake = new S3ObjectStore(clients.s3, config.lakeBucket);
+  const lake = lakeStore(config, clients.s3);
   return {
     config,
     clients,
     ...observability,
     lake,
-    stream: new KinesisEventStream({ client: clients.kinesis, streamName: config.streamName }),
-    credentials: new DynamoDbCredentialStore(clients.dynamodb, config.credentialsTable),
-    profiles: new DynamoDbProfileStore(clients.dynamodb, config.profilesTable, observability.telemetry),
-    rejectionLog: new RejectionLog(lake, observability.logger, observability.telemetry),
+    stream: eventStream(config, clients.kinesis),
+    credentials: credentialStore(config, clients.dynamodb),
+    profiles: profileStore(config, observability, clients.dynamodb),
+    rejectionLog: rejectionLog(lake, observability),
   };
 }
 
-export function ingestDependencies(c: Composition): IngestDependencies {
+/* One builder per adapter; a handler's production wiring calls only the ones it needs. */
+export const lakeStore = (config: RuntimeConfig, client = s3Client(config)): S3ObjectStore => new S3ObjectStore(client, config.lakeBucket);
+export const eventStream = (config: RuntimeConfig, client = kinesisClient(config)): KinesisEventStream =>
+  new KinesisEventStream({ client, streamName: config.streamName });
+export const credentialStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DynamoDbCredentialStore =>
+  new DynamoDbCredentialStore(client, config.credentialsTable);
+export const rejectionLog = (lake: S3ObjectStore, observability: Observability): RejectionLog =>
+  new RejectionLog(lake, observability.logger, observability.telemetry);
+export const profileStore = (config: RuntimeConfig, observability: Observability, client = dynamoDbClient(config)): DynamoDbProfileStore =>
+  new DynamoDbProfileStore(client, config.profilesTable, observability.telemetry);
+
+export function ingestDependencies(c: Pick<Composition, 'credentials' | 'stream' | 'rejectionLog' | 'telemetry' | 'logger'>): IngestDependencies {
   return {
     authenticator: new Authenticator(c.credentials),
     stream: c.stream,
@@ -161,13 +183,13 @@ export function ingestDependencies(c: Composition): IngestDependencies {
   };
 }
 
-export const archiveDependencies = (c: Composition): ArchiveDependencies => ({
+export const archiveDependencies = (c: Pick<Composition, 'lake' | 'telemetry' | 'logger'>): ArchiveDependencies => ({
   lake: c.lake,
   telemetry: c.telemetry,
   logger: c.logger,
 });
 
-export const importDependencies = (c: Composition): ImportDependencies => ({
+export const importDependencies = (c: Pick<Composition, 'lake' | 'stream' | 'rejectionLog' | 'telemetry' | 'logger'>): ImportDependencies => ({
   lake: c.lake,
   stream: c.stream,
   rejectionLog: c.rejectionLog,
@@ -176,7 +198,7 @@ export const importDependencies = (c: Composition): ImportDependencies => ({
   now: () => new Date(),
 });
 
-export const resolveDependencies = (c: Composition): ResolveDependencies => ({
+export const resolveDependencies = (c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger'>): ResolveDependencies => ({
   store: c.profiles,
   config: c.config.profileConfig,
   telemetry: c.telemetry,
@@ -185,7 +207,10 @@ export const resolveDependencies = (c: Composition): ResolveDependencies => ({
 });
 
 /** The profile API's dependencies; the lake is Athena unless the local runtime passes DuckDB. */
-export function profileApiDependencies(c: Composition, lake?: LakeQuery): ProfileApiDependencies {
+export function profileApiDependencies(
+  c: Pick<Composition, 'credentials' | 'profiles' | 'config' | 'telemetry' | 'logger'>,
+  lake?: LakeQuery,
+): ProfileApiDependencies {
   const athena = c.config.athena;
   const lakeQuery = lake ?? (athena ? new AthenaLakeQuery(athena) : undefined);
   if (!lakeQuery) throw new Error(`environment variables ${Env.athenaWorkGroup} and ${Env.glueDatabase} are not set`);

@@ -111,3 +111,17 @@ export const ProfilesTableDefinition = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
 } as const;
+
+/**
+ * Each Lambda handler (a file in lambdas/handlers/) and its memory in MB: the stack deploys these
+ * sizes, and the benchmark prices GB-seconds with them.
+ */
+export const FunctionMemoryMb = {
+  ingest: 512,
+  archiver: 512,
+  resolver: 1024,
+  importer: 1024,
+  profiles: 512,
+  'admin-authorizer': 256,
+} as const;
+export type HandlerName = keyof typeof FunctionMemoryMb;

@@ -26,7 +26,10 @@ export interface CdpStackProps extends StackProps {
   readonly archiverBatchSize?: number;
   /** Resolver batch size; larger batches coalesce more events into each profile write. @default 1000 */
   readonly resolverBatchSize?: number;
-  /** Resolver batching window; the main term of profile freshness. @default Duration.seconds(1) */
+  /**
+   * Resolver batching window: the main term of profile freshness, and the lever on write cost
+   * (more events coalesced per profile write). @default Duration.seconds(2)
+   */
   readonly resolverBatchingWindow?: Duration;
   /**
    * Identity and profile rules (limits, priority, blocked values, set-once traits, ...), validated
@@ -60,7 +63,7 @@ export class CdpStack extends Stack {
       [Env.profileConfig]: profileConfig,
     };
 
-    const ingest = new ProjectFunction(this, 'Ingest', { handlerFile: 'ingest', environment, memorySize: 512 });
+    const ingest = new ProjectFunction(this, 'Ingest', { handlerFile: 'ingest', environment });
     events.stream.grantWrite(ingest.function);
     events.stream.grant(ingest.function, 'kinesis:DescribeStreamSummary');
     credentials.table.grant(ingest.function, 'dynamodb:GetItem', 'dynamodb:DescribeTable');
@@ -71,7 +74,6 @@ export class CdpStack extends Stack {
       handlerFile: 'archiver',
       stream: events.stream,
       environment,
-      memorySize: 512,
       timeout: Duration.minutes(2),
       batchSize: props.archiverBatchSize ?? 10_000,
       maxBatchingWindow: props.archiverBatchingWindow ?? Duration.seconds(60),
@@ -83,19 +85,17 @@ export class CdpStack extends Stack {
       handlerFile: 'resolver',
       stream: events.stream,
       environment,
-      memorySize: 1024,
       timeout: Duration.minutes(2),
       batchSize: props.resolverBatchSize ?? 1000,
-      maxBatchingWindow: props.resolverBatchingWindow ?? Duration.seconds(1),
+      maxBatchingWindow: props.resolverBatchingWindow ?? Duration.seconds(2),
     });
     profiles.table.grant(resolver.function.function, 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem');
 
-    const authorizer = new ProjectFunction(this, 'AdminAuthorizer', { handlerFile: 'admin-authorizer', environment, memorySize: 256 });
+    const authorizer = new ProjectFunction(this, 'AdminAuthorizer', { handlerFile: 'admin-authorizer', environment });
     credentials.table.grant(authorizer.function, 'dynamodb:GetItem');
     const profileFunction = new ProjectFunction(this, 'ProfileApi', {
       handlerFile: 'profiles',
       environment: { ...environment, [Env.athenaWorkGroup]: catalog.workGroup.name, [Env.glueDatabase]: catalog.databaseName },
-      memorySize: 512,
       timeout: Duration.seconds(29),
     });
     credentials.table.grant(profileFunction.function, 'dynamodb:GetItem');

@@ -37,6 +37,10 @@ export async function startEmulators(dataDir: string): Promise<Emulators> {
   };
 }
 
+/** Stops listening and drops kept-alive client sockets, which would otherwise hold close() open. */
 function close(server: Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

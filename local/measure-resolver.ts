@@ -28,7 +28,7 @@ const env = process.env;
 const events = Number(env.BENCH_EVENTS ?? 20_000);
 const rate = Number(env.BENCH_RATE ?? 100);
 const shards = Number(env.CDP_SHARDS ?? 1);
-const windowSeconds = Number(env.BENCH_RESOLVER_WINDOW_S ?? 1);
+const windowSeconds = Number(env.BENCH_RESOLVER_WINDOW_S ?? 2);
 const maxBatch = Number(env.CDP_RESOLVER_BATCH_SIZE ?? 1_000);
 const batchSize = Math.max(1, Math.min(maxBatch, Math.ceil((rate / shards) * windowSeconds)));
 

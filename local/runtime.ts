@@ -4,6 +4,7 @@ import {
   archiveDependencies,
   compose,
   createClients,
+  type Clients,
   importDependencies,
   ingestDependencies,
   resolveDependencies,
@@ -19,6 +20,7 @@ import { createIngestHandler } from '../lambdas/handlers/ingest.js';
 import { createResolverHandler } from '../lambdas/handlers/resolver.js';
 import { createProfileApiHandler } from '../lambdas/handlers/profiles.js';
 import { DuckDbLakeQuery } from './duckdb-lake-query.js';
+import type { HandlerName } from '../lambdas/contracts.js';
 import { createLocalResources } from './bootstrap.js';
 import { startEmulators, type Emulators } from './emulators.js';
 import { writeEndpointsFile, type LocalEndpointsFile } from './endpoints-file.js';
@@ -26,6 +28,14 @@ import { createApiServer, listen } from './http-server.js';
 import { ImportScanner } from './import-scanner.js';
 import type { LocalSettings } from './settings.js';
 import { StreamPoller } from './stream-poller.js';
+
+/** Hooks for measuring the runtime (the benchmark): see what the handlers send and how long they run. */
+export interface RuntimeInstrumentation {
+  /** Called once with the SDK clients, e.g. to add counting middleware. */
+  clients?(clients: Clients): void;
+  /** Wraps each handler as it is wired, keyed by its Lambda's name. */
+  handler?<H extends (event: never) => Promise<unknown>>(name: HandlerName, handler: H): H;
+}
 
 export interface LocalRuntime {
   readonly url: string;
@@ -40,7 +50,8 @@ export interface LocalRuntime {
  * The whole CDP on one machine: emulators, resources, the intake API served by the ingest
  * handler, the archiver fed by an event-source-mapping poller, and the import scanner.
  */
-export async function startLocalRuntime(settings: LocalSettings): Promise<LocalRuntime> {
+export async function startLocalRuntime(settings: LocalSettings, instrument: RuntimeInstrumentation = {}): Promise<LocalRuntime> {
+  const wrap = <H extends (event: never) => Promise<unknown>>(name: HandlerName, handler: H): H => instrument.handler?.(name, handler) ?? handler;
   await mkdir(settings.dataDir, { recursive: true });
   const emulators: Emulators = await startEmulators(settings.dataDir);
   const config: RuntimeConfig = {
@@ -53,6 +64,7 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
     local: emulators.endpoints,
   };
   const clients = createClients(config);
+  instrument.clients?.(clients);
   await createLocalResources(clients, settings);
   const telemetry = new CountingTelemetry();
   const composition = compose(config, { clients, telemetry });
@@ -61,7 +73,7 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
 
   const archiver = new StreamPoller({
     consumer: 'archiver',
-    handler: createArchiverHandler(archiveDependencies(composition)),
+    handler: wrap('archiver', createArchiverHandler(archiveDependencies(composition))),
     client: clients.kinesis,
     streamName: settings.streamName,
     dataDir: settings.dataDir,
@@ -72,7 +84,7 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
   });
   const resolver = new StreamPoller({
     consumer: 'resolver',
-    handler: createResolverHandler(resolveDependencies(composition)),
+    handler: wrap('resolver', createResolverHandler(resolveDependencies(composition))),
     client: clients.kinesis,
     streamName: settings.streamName,
     dataDir: settings.dataDir,
@@ -87,13 +99,13 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
   const scanner = new ImportScanner(
     composition.lake,
     settings.lakeBucket,
-    createImportHandler(importDependencies(composition)),
+    wrap('importer', createImportHandler(importDependencies(composition))),
     composition.logger,
     settings.importScanIntervalMs,
   );
   scanner.start();
 
-  const ingestHandler = createIngestHandler({
+  const ingestHandler = wrap('ingest', createIngestHandler({
     ...ingestDependencies(composition),
     healthChecks: {
       stream: () => composition.stream.ping(),
@@ -105,9 +117,10 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
         if (idle.length > 0) throw new Error(`${idle.length} stream consumers not running`);
       },
     },
-  });
-  const profileHandler = createProfileApiHandler(
-    profileApiDependencies(composition, new DuckDbLakeQuery({ s3Directory: emulators.s3Directory, bucket: settings.lakeBucket })),
+  }));
+  const profileHandler = wrap(
+    'profiles',
+    createProfileApiHandler(profileApiDependencies(composition, new DuckDbLakeQuery({ s3Directory: emulators.s3Directory, bucket: settings.lakeBucket }))),
   );
   // API Gateway routes /v1/profiles/* to the profile function (behind the admin authorizer) and the rest to intake.
   const server: Server = createApiServer((event) =>
@@ -139,6 +152,7 @@ export async function startLocalRuntime(settings: LocalSettings): Promise<LocalR
       });
       await scanner.stop();
       await Promise.all(pollers.map((p) => p.stop()));
+      for (const client of Object.values(clients)) client.destroy();
       await emulators.close();
     },
   };

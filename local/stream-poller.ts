@@ -103,15 +103,20 @@ export class StreamPoller {
     let buffer: _Record[] = [];
     let windowStarted = 0;
     while (this.running && iterator) {
+      // Like the event source mapping, read in large chunks and invoke with batches of at most batchSize.
       const result = await this.options.client.send(
-        new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, this.batchSize - buffer.length) }),
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(10_000, Math.max(this.batchSize, ReadChunk) - buffer.length) }),
       );
       iterator = result.NextShardIterator;
       const records = result.Records ?? [];
       if (records.length > 0 && buffer.length === 0) windowStarted = Date.now();
       buffer.push(...records);
+      while (this.running && buffer.length >= this.batchSize) {
+        await this.deliver(shardId, buffer.splice(0, this.batchSize), this.maxRetryAttempts);
+        windowStarted = Date.now();
+      }
       const windowClosed = buffer.length > 0 && Date.now() - windowStarted >= this.batchWindowMs;
-      if (buffer.length >= this.batchSize || windowClosed) {
+      if (this.running && windowClosed) {
         await this.deliver(shardId, buffer, this.maxRetryAttempts);
         buffer = [];
       } else if (records.length === 0) {
@@ -177,6 +182,9 @@ export class StreamPoller {
     });
   }
 }
+
+/** Records read per GetRecords call when batches are smaller (the ESM reads ahead too). */
+const ReadChunk = 1_000;
 
 export function toKinesisEvent(shardId: string, records: readonly _Record[], streamName: string): KinesisStreamEvent {
   return {

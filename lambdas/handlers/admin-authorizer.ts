@@ -1,5 +1,5 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult } from 'aws-lambda';
-import { compose, configFromEnvironment, lazily } from '../composition.js';
+import { configFromEnvironment, createObservability, credentialStore, lazily } from '../composition.js';
 import { bearerToken } from '../domain/credentials.js';
 import type { AppLogger } from '../ports/logger.js';
 import { Authenticator } from '../use-cases/authenticate.js';
@@ -17,7 +17,7 @@ export function createAdminAuthorizer(authenticator: Authenticator, logger: AppL
 }
 
 const production = lazily(() => {
-  const composition = compose(configFromEnvironment());
-  return createAdminAuthorizer(new Authenticator(composition.credentials), composition.logger);
+  const config = configFromEnvironment();
+  return createAdminAuthorizer(new Authenticator(credentialStore(config)), createObservability(config).logger);
 });
 export const handler: AuthorizerHandler = (event) => production()(event);

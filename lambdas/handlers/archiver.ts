@@ -1,5 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { archiveDependencies, compose, configFromEnvironment, lazily } from '../composition.js';
+import { archiveDependencies, configFromEnvironment, createObservability, lakeStore, lazily } from '../composition.js';
 import { archiveBatch, type ArchiveDependencies } from '../use-cases/archive.js';
 import { toDeliveredRecords, toBatchResponse } from './kinesis.js';
 
@@ -15,5 +15,8 @@ export function createArchiverHandler(deps: ArchiveDependencies): KinesisHandler
   };
 }
 
-const production = lazily(() => createArchiverHandler(archiveDependencies(compose(configFromEnvironment()))));
+const production = lazily(() => {
+  const config = configFromEnvironment();
+  return createArchiverHandler(archiveDependencies({ ...createObservability(config), lake: lakeStore(config) }));
+});
 export const handler: KinesisHandler = (event) => production()(event);

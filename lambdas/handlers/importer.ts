@@ -1,5 +1,5 @@
 import type { S3Event } from 'aws-lambda';
-import { compose, configFromEnvironment, importDependencies, lazily } from '../composition.js';
+import { configFromEnvironment, createObservability, eventStream, importDependencies, lakeStore, lazily, rejectionLog } from '../composition.js';
 import { importFile, importResultKey, isImportFile, type ImportDependencies, type ImportResult } from '../use-cases/import-file.js';
 
 export type ImportHandler = (event: S3Event) => Promise<ImportResult[]>;
@@ -26,5 +26,12 @@ export function createImportHandler(deps: ImportDependencies): ImportHandler {
   };
 }
 
-const production = lazily(() => createImportHandler(importDependencies(compose(configFromEnvironment()))));
+const production = lazily(() => {
+  const config = configFromEnvironment();
+  const observability = createObservability(config);
+  const lake = lakeStore(config);
+  return createImportHandler(
+    importDependencies({ ...observability, lake, stream: eventStream(config), rejectionLog: rejectionLog(lake, observability) }),
+  );
+});
 export const handler: ImportHandler = (event) => production()(event);

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { compose, configFromEnvironment, ingestDependencies, lazily } from '../composition.js';
+import { configFromEnvironment, createObservability, credentialStore, eventStream, ingestDependencies, lakeStore, lazily, rejectionLog } from '../composition.js';
 import { RequestRejectedError } from '../domain/errors.js';
 import type { IntakeCall } from '../domain/intake-request.js';
 import { StreamUnavailableError } from '../ports/event-stream.js';
@@ -87,10 +87,13 @@ async function health(checks: Readonly<Record<string, HealthCheck>>): Promise<AP
 }
 
 const production = lazily(() => {
-  const composition = compose(configFromEnvironment());
+  const config = configFromEnvironment();
+  const observability = createObservability(config);
+  const stream = eventStream(config);
+  const credentials = credentialStore(config);
   return createIngestHandler({
-    ...ingestDependencies(composition),
-    healthChecks: { stream: () => composition.stream.ping(), credentials: () => composition.credentials.ping() },
+    ...ingestDependencies({ ...observability, stream, credentials, rejectionLog: rejectionLog(lakeStore(config), observability) }),
+    healthChecks: { stream: () => stream.ping(), credentials: () => credentials.ping() },
   });
 });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { compose, configFromEnvironment, lazily, profileApiDependencies } from '../composition.js';
+import { configFromEnvironment, createObservability, credentialStore, dynamoDbClient, lazily, profileApiDependencies, profileStore } from '../composition.js';
 import { bearerToken, writeKeyFromBasicAuth } from '../domain/credentials.js';
 import { normalizeIdentifier } from '../domain/identifiers.js';
 import { decodeCursor, InvalidCursorError } from '../domain/timeline.js';
@@ -126,5 +126,12 @@ function parseSplitRequest(body: string | undefined, base64: boolean | undefined
   return result.data;
 }
 
-const production = lazily(() => createProfileApiHandler(profileApiDependencies(compose(configFromEnvironment()))));
+const production = lazily(() => {
+  const config = configFromEnvironment();
+  const observability = createObservability(config);
+  const dynamodb = dynamoDbClient(config);
+  return createProfileApiHandler(
+    profileApiDependencies({ ...observability, config, credentials: credentialStore(config, dynamodb), profiles: profileStore(config, observability, dynamodb) }),
+  );
+});
 export const handler: HttpHandler = (event) => production()(event);

@@ -1,5 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { compose, configFromEnvironment, lazily, resolveDependencies } from '../composition.js';
+import { configFromEnvironment, createObservability, lazily, profileStore, resolveDependencies } from '../composition.js';
 import { resolveBatch, type ResolveDependencies } from '../use-cases/resolve.js';
 import type { KinesisHandler } from './archiver.js';
 import { toDeliveredRecords } from './kinesis.js';
@@ -19,5 +19,9 @@ export function createResolverHandler(deps: ResolveDependencies): KinesisHandler
   };
 }
 
-const production = lazily(() => createResolverHandler(resolveDependencies(compose(configFromEnvironment()))));
+const production = lazily(() => {
+  const config = configFromEnvironment();
+  const observability = createObservability(config);
+  return createResolverHandler(resolveDependencies({ ...observability, config, profiles: profileStore(config, observability) }));
+});
 export const handler: KinesisHandler = (event) => production()(event);

@@ -26,7 +26,6 @@ export class BatchImport extends Construct {
     this.function = new ProjectFunction(this, 'Handler', {
       handlerFile: 'importer',
       timeout: Duration.minutes(15),
-      memorySize: 1024,
       ...functionProps,
     });
     const destination = new LambdaDestination(this.function.function);

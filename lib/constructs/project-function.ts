@@ -4,12 +4,16 @@ import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { FunctionMemoryMb, type HandlerName } from '../../lambdas/contracts.js';
+
+/** How every handler is bundled; the benchmark builds the same bundles to measure them. */
+export const BundleSettings = { minify: true, target: 'node22', format: 'cjs' } as const;
 
 const root = join(import.meta.dirname, '..', '..');
 
 export interface ProjectFunctionProps extends Omit<NodejsFunctionProps, 'entry' | 'handler'> {
-  /** File under `lambdas/handlers/`, without extension, e.g. `ingest`. */
-  readonly handlerFile: string;
+  /** File under `lambdas/handlers/`, without extension, e.g. `ingest`. Sets the default memory size. */
+  readonly handlerFile: HandlerName;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
 }
@@ -32,7 +36,7 @@ export class ProjectFunction extends Construct {
     this.function = new NodejsFunction(this, 'Function', {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
-      memorySize: 256,
+      memorySize: FunctionMemoryMb[props.handlerFile],
       timeout: Duration.seconds(30),
       loggingFormat: LoggingFormat.JSON,
       logGroup: this.logGroup,
@@ -47,9 +51,9 @@ export class ProjectFunction extends Construct {
         ...environment,
       },
       bundling: {
-        minify: true,
+        minify: BundleSettings.minify,
         sourceMap: false,
-        target: 'node22',
+        target: BundleSettings.target,
         format: OutputFormat.CJS,
         forceDockerBundling: false,
         externalModules: [],

@@ -93,7 +93,7 @@ describe('CdpStack', () => {
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       MaximumRetryAttempts: 5,
-      MaximumBatchingWindowInSeconds: 1,
+      MaximumBatchingWindowInSeconds: 2,
       BatchSize: 1000,
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
     });

@@ -1,0 +1,299 @@
+/**
+ * `npm run bench`: drives the standard workload through the local runtime over HTTP, counts every
+ * billable unit, prices it per million events, and measures throughput, freshness, bundle sizes
+ * and cold init. The last line of output is one JSON object (docs/benchmarks.md).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { sleep } from '../../lambdas/adapters/retry.js';
+import { localSettings } from '../settings.js';
+import { startLocalRuntime, type LocalRuntime } from '../runtime.js';
+import { measureBundles } from './bundles.js';
+import { priceRun, type MeteredCounts } from './cost-model.js';
+import { captureLogs, Meter } from './metering.js';
+import { Anchors } from './prices.js';
+
+const env = process.env;
+const int = (name: string, fallback: number): number => {
+  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${env[name]}"`);
+  return value;
+};
+
+/** The deployed defaults (lib/cdp-stack.ts); batches are sized from them and the rate, not from replay speed. */
+const Deployed = { shards: 1, resolverBatchSize: 1000, resolverWindowS: 2, archiverBatchSize: 10_000, archiverWindowS: 60 } as const;
+
+const settings = {
+  events: int('BENCH_EVENTS', 200_000),
+  rate: int('BENCH_RATE', 100),
+  concurrency: int('BENCH_CONCURRENCY', 4),
+  freshnessSeconds: int('BENCH_FRESHNESS_SECONDS', 10),
+  segments: env.BENCH_SEGMENTS ? Number(env.BENCH_SEGMENTS) : 0,
+  shards: int('CDP_SHARDS', Deployed.shards),
+  workload: env.BENCH_WORKLOAD ?? 'node ../shared/bench/workload.mjs',
+};
+const perShardRate = settings.rate / settings.shards;
+const resolverBatch = Math.min(Deployed.resolverBatchSize, Math.ceil(perShardRate * Deployed.resolverWindowS));
+const archiverBatch = Math.min(Deployed.archiverBatchSize, Math.ceil(perShardRate * Deployed.archiverWindowS));
+/** Lambda's own START/END/REPORT records per invocation in JSON log format (not emitted locally). */
+const PlatformLogBytesPerInvocation = 550;
+
+function workloadLines(): string[] {
+  if (env.BENCH_WORKLOAD) return readFileSync(env.BENCH_WORKLOAD, 'utf8').split('\n').filter(Boolean);
+  const script = resolve(import.meta.dirname, '../../../shared/bench/workload.mjs');
+  return execFileSync(process.execPath, [script, '--events', String(settings.events)], { maxBuffer: 2 ** 31 - 1 }).toString().split('\n').filter(Boolean);
+}
+
+async function post(runtime: LocalRuntime, body: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(`${runtime.url}/v1/batch`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('dev-write-key:').toString('base64')}`, 'content-type': 'application/json' },
+      body,
+    });
+    const text = await response.text();
+    if (response.status === 200) {
+      const result = JSON.parse(text) as { rejected: number };
+      if (result.rejected > 0) throw new Error(`the workload had rejected events: ${text.slice(0, 500)}`);
+      return;
+    }
+    if (response.status !== 503 || attempt >= 5) throw new Error(`intake answered ${response.status}: ${text.slice(0, 300)}`);
+    await sleep(500 * (attempt + 1));
+  }
+}
+
+function progress(runtime: LocalRuntime): { accepted: number; resolved: number; archived: number } {
+  const t = runtime.telemetry.snapshot();
+  return {
+    accepted: t.EventsAccepted ?? 0,
+    resolved: (t.ProfileEventsApplied ?? 0) + (t.ProfileDuplicatesSkipped ?? 0) + (t.UnidentifiedEvents ?? 0),
+    archived: t.EventsArchived ?? 0,
+  };
+}
+
+/** Progress on stderr, so stdout stays the report. */
+function reportProgress(runtime: LocalRuntime, events: number, started: number): () => void {
+  const timer = setInterval(() => {
+    const p = progress(runtime);
+    const seconds = (performance.now() - started) / 1000;
+    process.stderr.write(`  ${seconds.toFixed(0)} s: accepted ${p.accepted}/${events}, resolved ${p.resolved}, archived ${p.archived}\n`);
+  }, 10_000);
+  return () => clearInterval(timer);
+}
+
+async function settled(runtime: LocalRuntime, events: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const p = progress(runtime);
+    if (p.resolved >= events && p.archived >= events) return;
+    if (Date.now() > deadline) throw new Error(`timed out: accepted ${p.accepted}, resolved ${p.resolved}, archived ${p.archived} of ${events}`);
+    await sleep(100);
+  }
+}
+
+const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const round = (value: number, digits = 4): number => Math.round(value * 10 ** digits) / 10 ** digits;
+
+async function main(): Promise<void> {
+  const lines = workloadLines();
+  const events = lines.reduce((n, line) => n + (JSON.parse(line) as { batch: unknown[] }).batch.length, 0);
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO'; // as deployed, so log volume is what CloudWatch would ingest
+  const meter = new Meter();
+  const stopLogs = captureLogs();
+  const dataDir = mkdtempSync(join(tmpdir(), 'cdp-bench-'));
+  let runtime: LocalRuntime | undefined;
+  try {
+    runtime = await startLocalRuntime(
+      {
+        ...localSettings({ CDP_DATA_DIR: dataDir, CDP_PORT: '0', CDP_SHARDS: String(settings.shards) }),
+        resolverBatchSize: resolverBatch,
+        resolverBatchWindowMs: Deployed.resolverWindowS * 1000,
+        archiverBatchSize: archiverBatch,
+        archiverBatchWindowMs: 1000,
+        // S3 notifications trigger imports in AWS; the local scanner's listing is not part of that bill.
+        importScanIntervalMs: 3_600_000,
+      },
+      meter.instrumentation(),
+    );
+    const baseline = snapshot(meter);
+
+    // Throughput: the whole workload, as fast as the machine takes it.
+    const started = performance.now();
+    const stopProgress = reportProgress(runtime, events, started);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: settings.concurrency }, async () => {
+        while (next < lines.length) await post(runtime!, lines[next++]!);
+      }),
+    );
+    await settled(runtime, events, 10 * 60 * 1000).finally(stopProgress);
+    const elapsedS = (performance.now() - started) / 1000;
+    const counts = since(snapshot(meter), baseline);
+    const lambda = meter.lambdaUsage();
+    const invocations = Object.values(lambda).reduce((n, u) => n + u.invocations, 0);
+
+    // Freshness: paced traffic at BENCH_RATE, timed from stream arrival to the profile write.
+    const latencies: number[] = [];
+    meter.onResolved = (arrivals, doneAt) => latencies.push(...arrivals.map((a) => doneAt - a));
+    const perTick = Math.max(1, Math.round(settings.rate / 10));
+    const fresh = lines.flatMap((line) => (JSON.parse(line) as { batch: Array<Record<string, unknown>> }).batch);
+    const ticks = settings.freshnessSeconds * 10;
+    const sends: Promise<void>[] = [];
+    process.stderr.write(`  freshness: ${ticks * perTick} events over ${settings.freshnessSeconds} s\n`);
+    for (let tick = 0; tick < ticks; tick++) {
+      const batch = Array.from({ length: perTick }, (_, i) => {
+        const event = fresh[(tick * perTick + i) % fresh.length]!;
+        return { ...event, messageId: `fresh-${tick}-${i}-${String(event.messageId)}`, timestamp: new Date().toISOString() };
+      });
+      sends.push(post(runtime, JSON.stringify({ batch })));
+      await sleep(100);
+    }
+    await Promise.all(sends);
+    await settled(runtime, events + ticks * perTick, 60_000);
+    process.stderr.write('  measuring bundles and cold starts\n');
+    latencies.sort((a, b) => a - b);
+
+    const bytesStored = storedBytes(join(runtime.endpoints.s3Directory, runtime.endpoints.lakeBucket, 'events'));
+    await Promise.race([runtime.stop(), sleep(15_000)]);
+    runtime = undefined;
+    const logBytes = stopLogs() + invocations * PlatformLogBytesPerInvocation;
+
+    const metered: MeteredCounts = {
+      events,
+      apiRequestUnits: counts.apiRequestUnits,
+      kinesisRecords: counts.kinesisRecords,
+      kinesisPutPayloadUnits: counts.kinesisPutPayloadUnits,
+      kinesisOnDemandBytesIn: counts.kinesisOnDemandBytesIn,
+      streamConsumers: 2,
+      lambda,
+      dynamoWru: counts.dynamoWru,
+      dynamoRru: counts.dynamoRru,
+      s3Puts: counts.s3Puts,
+      s3Gets: counts.s3Gets,
+      s3Lists: counts.s3Lists,
+      s3BytesStored: bytesStored,
+      eventBridgeEntries: 0,
+      logBytes: Math.round((logBytes * events) / (events + ticks * perTick)),
+    };
+    const cost = priceRun(metered, { eventsPerSecond: settings.rate, shards: settings.shards });
+    const bundles = await measureBundles();
+
+    const report = {
+      events,
+      eventsPerSecond: Math.round(events / elapsedS),
+      costPerMillionUsd: round(cost.totalUsdPerMillion),
+      costPerMillionUsdOnDemand: round(cost.totalUsdPerMillionOnDemand),
+      ddbWruPerEvent: round(metered.dynamoWru / events),
+      ddbRruPerEvent: round(metered.dynamoRru / events),
+      lambdaGbSecondsPerMillion: round(cost.lambdaGbSecondsPerMillion, 2),
+      freshnessP50Ms: Math.round(percentile(latencies, 50)),
+      freshnessP99Ms: Math.round(percentile(latencies, 99)),
+      segmentFreshnessP50Ms: null,
+      segmentFreshnessP99Ms: null,
+      bundleBytes: bundles.bundleBytes,
+      coldInitMs: bundles.coldInitMs,
+      counts: {
+        apiRequestUnits: metered.apiRequestUnits,
+        kinesisRecords: metered.kinesisRecords,
+        kinesisPutPayloadUnits: metered.kinesisPutPayloadUnits,
+        lambda,
+        dynamoWru: round(metered.dynamoWru, 1),
+        dynamoRru: round(metered.dynamoRru, 1),
+        s3Puts: metered.s3Puts,
+        s3Gets: metered.s3Gets,
+        s3Lists: metered.s3Lists,
+        s3BytesStored: bytesStored,
+        eventBridgeEntries: 0,
+        logBytes: metered.logBytes,
+      },
+      costLines: Object.fromEntries(cost.lines.map((l) => [l.item, round(l.usdPerMillion, 5)])),
+      settings: {
+        rate: settings.rate,
+        shards: settings.shards,
+        segments: settings.segments,
+        concurrency: settings.concurrency,
+        resolverBatch,
+        resolverWindowS: Deployed.resolverWindowS,
+        archiverBatch,
+        archiverWindowS: Deployed.archiverWindowS,
+        freshnessSamples: latencies.length,
+        workload: settings.workload,
+      },
+    };
+    print(report, cost.lines);
+    console.log(JSON.stringify(report));
+  } finally {
+    stopLogs();
+    // A failed run must still end: stop what is running, but never wait on it for long.
+    await Promise.race([runtime?.stop(), sleep(15_000)]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Bytes of the lake objects s3rver holds on disk (the object files, not its metadata). */
+function storedBytes(directory: string): number {
+  let total = 0;
+  for (const entry of readdirSync(directory, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('._S3rver_object')) total += statSync(join(entry.parentPath, entry.name)).size;
+  }
+  return total;
+}
+
+interface Snapshot {
+  apiRequestUnits: number;
+  kinesisRecords: number;
+  kinesisPutPayloadUnits: number;
+  kinesisOnDemandBytesIn: number;
+  dynamoWru: number;
+  dynamoRru: number;
+  s3Puts: number;
+  s3Gets: number;
+  s3Lists: number;
+}
+
+function snapshot(meter: Meter): Snapshot {
+  return {
+    apiRequestUnits: meter.apiRequestUnits,
+    kinesisRecords: meter.kinesisRecords,
+    kinesisPutPayloadUnits: meter.kinesisPutPayloadUnits,
+    kinesisOnDemandBytesIn: meter.kinesisOnDemandBytesIn,
+    dynamoWru: meter.dynamoWru,
+    dynamoRru: meter.dynamoRru,
+    s3Puts: meter.count('s3', 'PutObjectCommand'),
+    s3Gets: meter.count('s3', 'GetObjectCommand') + meter.count('s3', 'HeadObjectCommand'),
+    s3Lists: meter.count('s3', 'ListObjectsV2Command'),
+  };
+}
+
+function since(now: Snapshot, before: Snapshot): Snapshot {
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - before[k as keyof Snapshot]])) as unknown as Snapshot;
+}
+
+function print(report: Record<string, unknown> & { settings: Record<string, unknown> }, lines: ReadonlyArray<{ item: string; usdPerMillion: number }>): void {
+  const r = report as Record<string, number> & typeof report;
+  console.log(`\nCDP benchmark: ${r.events} events, ${r.settings.rate} events/s priced, ${r.settings.shards} shard(s); ` +
+    `resolver batches of ${r.settings.resolverBatch} (window ${r.settings.resolverWindowS} s), archiver ${r.settings.archiverBatch} (window ${r.settings.archiverWindowS} s)\n`);
+  console.table(Object.fromEntries(lines.map((l) => [l.item, { 'USD per million events': round(l.usdPerMillion, 5) }])));
+  console.table({
+    'cost per million events (provisioned Kinesis)': r.costPerMillionUsd,
+    'cost per million events (on-demand Kinesis)': r.costPerMillionUsdOnDemand,
+    'theoretical floor / AWS game analytics / Snowplow / naive': `${Anchors.theoreticalFloor} / ${Anchors.awsGameAnalytics} / ${Anchors.snowplowQuickStart} / ${Anchors.naiveDesign}`,
+    'DynamoDB WRU per event': r.ddbWruPerEvent,
+    'DynamoDB RRU per event': r.ddbRruPerEvent,
+    'Lambda GB-seconds per million events': r.lambdaGbSecondsPerMillion,
+    'end-to-end throughput (events/s)': r.eventsPerSecond,
+    'freshness to profile p50 / p99 (ms)': `${r.freshnessP50Ms} / ${r.freshnessP99Ms}`,
+  });
+  console.table(Object.fromEntries(Object.keys(report.bundleBytes as object).map((name) => [name, {
+    'bundle bytes': (report.bundleBytes as Record<string, number>)[name],
+    'cold init ms': (report.coldInitMs as Record<string, number>)[name],
+  }])));
+}
+
+await main().catch((error: Error) => {
+  console.error(`benchmark failed: ${error.stack ?? error.message}`);
+  process.exit(1);
+});
+process.exit(0);

@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const Handlers = ['ingest', 'archiver', 'resolver', 'importer', 'profiles', 'admin-authorizer'];
+
+describe('npm run bench (short mode)', () => {
+  it('produces a complete, self-consistent report as its last line', { timeout: 240_000 }, async () => {
+    const { stdout } = await promisify(execFile)('npm', ['run', '-s', 'bench'], {
+      cwd: root,
+      env: { ...process.env, BENCH_EVENTS: '20000', BENCH_FRESHNESS_SECONDS: '5' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, any>;
+    for (const key of ['events', 'eventsPerSecond', 'costPerMillionUsd', 'costPerMillionUsdOnDemand', 'ddbWruPerEvent', 'ddbRruPerEvent', 'lambdaGbSecondsPerMillion', 'freshnessP50Ms', 'freshnessP99Ms']) {
+      expect(typeof report[key], key).toBe('number');
+      expect(report[key], key).toBeGreaterThan(0);
+    }
+    expect(Object.keys(report.bundleBytes).sort()).toEqual([...Handlers].sort());
+    expect(Object.keys(report.coldInitMs).sort()).toEqual([...Handlers].sort());
+    for (const name of Handlers) expect(report.bundleBytes[name]).toBeGreaterThan(10_000);
+
+    // The counts agree with the workload: 20,000 events in 200 requests of 100.
+    const { counts, settings } = report;
+    expect(report.events).toBe(20_000);
+    expect(counts.kinesisRecords).toBe(20_000);
+    expect(counts.apiRequestUnits).toBe(200);
+    expect(counts.lambda.ingest.invocations).toBe(200);
+    expect(counts.lambda.resolver.invocations).toBeGreaterThanOrEqual(20_000 / settings.resolverBatch);
+    expect(counts.lambda.archiver.invocations).toBeGreaterThanOrEqual(20_000 / settings.archiverBatch);
+    expect(report.ddbWruPerEvent).toBeCloseTo(counts.dynamoWru / 20_000, 3);
+    expect(counts.s3Puts).toBeGreaterThan(0);
+    expect(counts.s3BytesStored).toBeGreaterThan(0);
+    expect(report.freshnessP50Ms).toBeLessThanOrEqual(report.freshnessP99Ms);
+    expect(settings.freshnessSamples).toBe(5 * 10 * 10);
+    // The totals are the sums of their lines.
+    const lines = report.costLines as Record<string, number>;
+    const shared = Object.entries(lines).filter(([item]) => !item.startsWith('Kinesis')).reduce((n, [, v]) => n + v, 0);
+    const provisioned = Object.entries(lines).filter(([item]) => /^Kinesis (PUT|shard)/.test(item)).reduce((n, [, v]) => n + v, 0);
+    const onDemand = Object.entries(lines).filter(([item]) => item.startsWith('Kinesis on-demand')).reduce((n, [, v]) => n + v, 0);
+    expect(report.costPerMillionUsd).toBeCloseTo(shared + provisioned, 3);
+    expect(report.costPerMillionUsdOnDemand).toBeCloseTo(shared + onDemand, 3);
+  });
+});
