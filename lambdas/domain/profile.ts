@@ -59,12 +59,12 @@ export const MaxRememberedDrops = 20;
 export const RevenueScale = 10_000;
 
 /**
- * Dedupe memory per profile: the digests of its latest 48 events, every digest written in the
- * last 2 minutes (so a batch retried while other shards write the same person is still
- * recognised), and never more than 1,024. Bounded by count, so item size does not grow with
- * traffic; the guarantee is documented in docs/identity.md.
+ * Dedupe memory per profile: every digest of its last 4 writes (so a batch retried while other
+ * shards write the same person is still recognised), at least the latest 48, never more than
+ * 1,024. Bounded by counts, not by time, so item size does not grow with traffic; the guarantee
+ * is documented in docs/identity.md.
  */
-export const SeenRetention = { windowMs: 2 * 60 * 1000, minDigests: 48, maxDigests: 1024 } as const;
+export const SeenRetention = { recentWrites: 4, minDigests: 48, maxDigests: 1024 } as const;
 
 /** 48 bits of SHA-256: collisions among one profile's remembered messages are vanishingly unlikely. */
 export const MessageDigestBytes = 6;
@@ -200,13 +200,12 @@ export function combineComputed(a: ComputedTraits, b: ComputedTraits, config: Pr
 }
 
 /** Keeps what dedupe needs and no more (see SeenRetention). */
-export function compactSeen(seen: readonly SeenGeneration[], now: number): SeenGeneration[] {
+export function compactSeen(seen: readonly SeenGeneration[]): SeenGeneration[] {
   const newestFirst = [...seen].sort((a, b) => b.at - a.at);
   const kept: SeenGeneration[] = [];
   let total = 0;
-  for (const generation of newestFirst) {
-    const recent = generation.at >= now - SeenRetention.windowMs;
-    if (!recent && total >= SeenRetention.minDigests) break;
+  for (const [index, generation] of newestFirst.entries()) {
+    if (index >= SeenRetention.recentWrites && total >= SeenRetention.minDigests) break;
     const room = SeenRetention.maxDigests - total;
     if (room <= 0) break;
     const digests = generation.digests.length > room ? generation.digests.slice(-room) : generation.digests;
@@ -219,7 +218,7 @@ export function compactSeen(seen: readonly SeenGeneration[], now: number): SeenG
 export function recordSeen(profile: ProfileState, digest: string, now: number): readonly SeenGeneration[] {
   const last = profile.seen.at(-1);
   if (last && last.at === now) return [...profile.seen.slice(0, -1), { at: now, digests: [...last.digests, digest] }];
-  return [...profile.seen, { at: now, digests: [digest] }];
+  return [...compactSeen(profile.seen), { at: now, digests: [digest] }];
 }
 
 export function linkIdentifiers(profile: ProfileState, ids: readonly Identifier[], at: number, config: ProfileConfig): LinkedIdentifier[] {
@@ -246,7 +245,7 @@ export function mergeProfiles(survivor: ProfileState, loser: ProfileState, confi
     updatedAt: now,
     absorbed: unique([...survivor.absorbed, loser.id, ...loser.absorbed]),
     apart: unique([...survivor.apart, ...loser.apart]),
-    seen: compactSeen([...survivor.seen, ...loser.seen], now),
+    seen: compactSeen([...survivor.seen, ...loser.seen]),
   };
 }
 

@@ -5,6 +5,7 @@ import { identifiersOf, normalizePhone } from '../../lambdas/domain/identifiers.
 import type { CollectedEvent } from '../../lambdas/domain/intake.js';
 import { defaultProfileConfig as config, profileConfigFromJson } from '../../lambdas/domain/profile-config.js';
 import { profileView } from '../../lambdas/domain/profile-view.js';
+import { compactSeen, emptyProfile, recordSeen, SeenRetention } from '../../lambdas/domain/profile.js';
 import { collected, peopleContent } from '../helpers/events.js';
 
 const NOW = Date.parse('2026-10-20T00:00:00Z');
@@ -212,6 +213,22 @@ describe('traits and computed traits', () => {
     expect(profile.computed.eventCounts).toEqual({ a: 1, b: 1, '(other)': 3 });
     expect(Object.keys(profile.traits)).toHaveLength(2);
     expect(graph.stats.traitsRefused).toBe(2);
+  });
+
+  it('keeps the dedupe memory bounded by counts: the latest writes and at least 48 messages', () => {
+    let profile = emptyProfile('p', 0);
+    for (let write = 0; write < 100; write++) {
+      for (let i = 0; i < 5; i++) profile = { ...profile, seen: recordSeen(profile, `w${write}m${i}`, write) };
+    }
+    const remembered = profile.seen.flatMap((g) => g.digests);
+    expect(remembered.length).toBeGreaterThanOrEqual(SeenRetention.minDigests);
+    expect(remembered.length).toBeLessThanOrEqual(SeenRetention.minDigests + 10);
+    expect(remembered).toContain('w99m4');
+    expect(remembered).toContain('w95m0');
+    expect(remembered).not.toContain('w0m0');
+    // A single huge write is remembered whole, up to the cap.
+    const big = Array.from({ length: 2000 }, (_, i) => `big${i}`).reduce((p, d) => ({ ...p, seen: recordSeen(p, d, 1000) }), profile);
+    expect(compactSeen(big.seen).flatMap((g) => g.digests)).toHaveLength(SeenRetention.maxDigests);
   });
 
   it('processing the same messageId twice changes nothing', () => {
