@@ -20,15 +20,18 @@ import { CountingTelemetry } from './adapters/local/counting-telemetry.js';
 import type { AppLogger } from './ports/logger.js';
 import type { Telemetry } from './ports/telemetry.js';
 import { Authenticator } from './use-cases/authenticate.js';
-import type { ArchiveDependencies } from './use-cases/archive.js';
+import { archiveBatch, type ArchiveDependencies, type DeliveredRecord } from './use-cases/archive.js';
+import type { RedriveConsumer } from './use-cases/redrive.js';
 import type { ImportDependencies } from './use-cases/import-file.js';
 import type { IngestDependencies } from './use-cases/ingest.js';
-import type { ResolveDependencies } from './use-cases/resolve.js';
+import { resolveBatch, type IsolatingResolveDependencies, type ResolveDependencies } from './use-cases/resolve.js';
 import { ProfileService } from './use-cases/profiles.js';
 import type { ProfileApiDependencies } from './handlers/profiles.js';
 import type { LakeQuery } from './ports/lake-query.js';
 import { AthenaLakeQuery, type AthenaTarget } from './adapters/aws/athena-lake-query.js';
 import { RejectionLog } from './use-cases/rejection-log.js';
+import { DynamoDbDeadLetterStore } from './adapters/aws/dynamodb-dead-letter-store.js';
+import type { DeadLetterStore } from './ports/dead-letter-store.js';
 
 export interface LocalEndpoints {
   readonly dynamodb: string;
@@ -142,6 +145,7 @@ export interface Composition extends Observability {
   readonly credentials: DynamoDbCredentialStore;
   readonly profiles: DynamoDbProfileStore;
   readonly rejectionLog: RejectionLog;
+  readonly deadLetters: DeadLetterStore;
 }
 
 export function compose(config: RuntimeConfig, options: { clients?: Clients; telemetry?: Telemetry } = {}): Composition {
@@ -157,6 +161,7 @@ export function compose(config: RuntimeConfig, options: { clients?: Clients; tel
     credentials: credentialStore(config, clients.dynamodb),
     profiles: profileStore(config, observability, clients.dynamodb),
     rejectionLog: rejectionLog(lake, observability),
+    deadLetters: deadLetterStore(config, clients.dynamodb),
   };
 }
 
@@ -168,6 +173,8 @@ export const credentialStore = (config: RuntimeConfig, client = dynamoDbClient(c
   new DynamoDbCredentialStore(client, config.credentialsTable);
 export const rejectionLog = (lake: S3ObjectStore, observability: Observability): RejectionLog =>
   new RejectionLog(lake, observability.logger, observability.telemetry);
+export const deadLetterStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DeadLetterStore =>
+  new DynamoDbDeadLetterStore(client, config.profilesTable);
 export const profileStore = (config: RuntimeConfig, observability: Observability, client = dynamoDbClient(config)): DynamoDbProfileStore =>
   new DynamoDbProfileStore(client, config.profilesTable, observability.telemetry);
 
@@ -205,6 +212,25 @@ export const resolveDependencies = (c: Pick<Composition, 'profiles' | 'config' |
   logger: c.logger,
   now: () => new Date(),
 });
+
+export const isolatingResolveDependencies = (
+  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'deadLetters'>,
+): IsolatingResolveDependencies => ({ ...resolveDependencies(c), deadLetters: c.deadLetters });
+
+/** How a redrive hands dead letters back to each stream consumer: the same use cases, without isolation. */
+export function redriveConsumers(resolve: ResolveDependencies, archive?: ArchiveDependencies): Record<string, RedriveConsumer> {
+  return {
+    resolver: (records) => resolveBatch(records, resolve),
+    ...(archive
+      ? {
+          archiver: async (records: readonly DeliveredRecord[]) => {
+            const failed = await archiveBatch(records, archive);
+            if (failed.length > 0) throw new Error(`${failed.length} records could not be written to the lake`);
+          },
+        }
+      : {}),
+  };
+}
 
 /** The profile API's dependencies; the lake is Athena unless the local runtime passes DuckDB. */
 export function profileApiDependencies(

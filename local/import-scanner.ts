@@ -4,7 +4,6 @@ import type { ImportHandler } from '../lambdas/handlers/importer.js';
 import type { AppLogger } from '../lambdas/ports/logger.js';
 import type { ObjectStore } from '../lambdas/ports/object-store.js';
 import { importResultKey, isImportFile } from '../lambdas/use-cases/import-file.js';
-import { sleep } from '../lambdas/adapters/retry.js';
 
 /**
  * Local stand-in for the bucket's `imports/` notification: lists the prefix and hands each file
@@ -30,8 +29,11 @@ export class ImportScanner {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.wake?.();
     await this.loop;
   }
+
+  private wake: (() => void) | undefined;
 
   private async run(): Promise<void> {
     while (this.running) {
@@ -40,7 +42,14 @@ export class ImportScanner {
       } catch (error) {
         this.logger.warn('import scan failed; will retry', { error: String(error) });
       }
-      await sleep(this.intervalMs);
+      // Stopping wakes the pause, so a long scan interval never delays shutdown.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.intervalMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
   }
 

@@ -16,6 +16,19 @@ export interface LakeFiles {
  * docs use (`json_extract_scalar`, `from_iso8601_timestamp`), so one SQL text runs on both engines.
  */
 export async function queryLocalLake(files: LakeFiles, sql: string): Promise<Record<string, unknown>[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await queryOnce(files, sql);
+    } catch (error) {
+      // s3rver writes an object's file in place, so a query can catch one half written; it is whole a moment later.
+      const halfWritten = /_S3rver_object/.test(String(error)) && /IO Error|GZIP|Malformed|unexpected end/i.test(String(error));
+      if (!halfWritten || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
+async function queryOnce(files: LakeFiles, sql: string): Promise<Record<string, unknown>[]> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {

@@ -7,7 +7,7 @@ import {
   type Clients,
   importDependencies,
   ingestDependencies,
-  resolveDependencies,
+  isolatingResolveDependencies,
   profileApiDependencies,
   type Composition,
   type RuntimeConfig,
@@ -84,7 +84,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
   });
   const resolver = new StreamPoller({
     consumer: 'resolver',
-    handler: wrap('resolver', createResolverHandler(resolveDependencies(composition))),
+    handler: wrap('resolver', createResolverHandler(isolatingResolveDependencies(composition))),
     client: clients.kinesis,
     streamName: settings.streamName,
     dataDir: settings.dataDir,

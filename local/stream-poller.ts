@@ -1,10 +1,10 @@
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backoffDelay, sleep } from '../lambdas/adapters/retry.js';
 import type { AppLogger } from '../lambdas/ports/logger.js';
 import { FileCheckpoints } from './checkpoints.js';
+import { FileDeadLetterStore } from './file-dead-letter-store.js';
 
 export type ConsumerHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | void>;
 
@@ -38,6 +38,7 @@ export class StreamPoller {
   private running = false;
   private loops: Promise<void>[] = [];
   private readonly checkpoints: FileCheckpoints;
+  private readonly deadLetters: FileDeadLetterStore;
   private readonly batchSize: number;
   private readonly batchWindowMs: number;
   private readonly maxRetryAttempts: number;
@@ -49,6 +50,7 @@ export class StreamPoller {
 
   constructor(private readonly options: StreamPollerOptions) {
     this.checkpoints = new FileCheckpoints(join(options.dataDir, 'checkpoints', options.consumer));
+    this.deadLetters = new FileDeadLetterStore(join(options.dataDir, 'dlq'));
     this.batchSize = options.batchSize ?? 100;
     this.batchWindowMs = options.batchWindowMs ?? 1_000;
     this.maxRetryAttempts = options.maxRetryAttempts ?? 3;
@@ -159,22 +161,18 @@ export class StreamPoller {
   }
 
   private async deadLetter(shardId: string, records: _Record[], error: Error | undefined): Promise<void> {
-    const directory = join(this.options.dataDir, 'dlq', this.options.consumer);
-    await mkdir(directory, { recursive: true });
-    const first = records[0]!.SequenceNumber!;
-    const entry = {
+    await this.deadLetters.put({
       consumer: this.options.consumer,
       shardId,
       reason: error ? error.message : 'records reported as failed after every retry',
-      stack: error?.stack,
+      ...(error?.stack ? { stack: error.stack } : {}),
       failedAt: new Date().toISOString(),
       records: records.map((r) => ({
-        sequenceNumber: r.SequenceNumber,
-        partitionKey: r.PartitionKey,
+        sequenceNumber: r.SequenceNumber!,
+        ...(r.PartitionKey ? { partitionKey: r.PartitionKey } : {}),
         data: Buffer.from(r.Data ?? new Uint8Array()).toString('base64'),
       })),
-    };
-    await writeFile(join(directory, `${shardId}-${first}.json`), JSON.stringify(entry, null, 2));
+    });
     this.options.logger.error('batch sent to the dead-letter store after its retries', {
       consumer: this.options.consumer,
       shardId,

@@ -105,3 +105,27 @@ export function toTimelineEvent(row: Record<string, unknown>): TimelineEvent {
     ...optional('context', json(row.context)),
   };
 }
+
+/** Where a pass over the whole lake got to: the last event read, in arrival order. */
+export interface LakePosition {
+  readonly receivedAt: string;
+  readonly messageId: string;
+}
+
+/**
+ * One page of every event in the lake, in arrival order (received_at, then message id), after
+ * `after`. Arrival order is the order the stream delivered, so a fold over these pages meets
+ * contested identifiers in the order streaming did.
+ */
+export function lakePageSql(after: LakePosition | undefined, limit: number): string {
+  const where = after
+    ? `WHERE received_at > ${sqlString(after.receivedAt)} OR (received_at = ${sqlString(after.receivedAt)} AND message_id > ${sqlString(after.messageId)})`
+    : '';
+  return `SELECT ${LakeEventColumns.map((c) => `"${c}"`).join(', ')}
+FROM ${Catalog.eventsView}
+${where}
+ORDER BY received_at, message_id
+LIMIT ${Math.trunc(limit)}`;
+}
+
+export const lakeCountSql = `SELECT count(*) AS n FROM ${Catalog.eventsView}`;

@@ -1,17 +1,19 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { configFromEnvironment, createObservability, lazily, profileStore, resolveDependencies } from '../composition.js';
-import { resolveBatch, type ResolveDependencies } from '../use-cases/resolve.js';
+import { configFromEnvironment, createObservability, deadLetterStore, dynamoDbClient, lazily, profileStore, resolveDependencies } from '../composition.js';
+import { resolveIsolating, type IsolatingResolveDependencies } from '../use-cases/resolve.js';
 import type { KinesisHandler } from './archiver.js';
 import { toDeliveredRecords } from './kinesis.js';
 
 /**
- * Identity resolution over a stream batch. Failures throw, so the event source mapping bisects
- * the batch until a poison record is isolated and sent to the on-failure destination.
+ * Identity resolution over a stream batch. A record that fails on its own is isolated and
+ * dead-lettered within the invocation, so the shard moves on; platform failures throw, so the
+ * event source mapping retries (and bisects) the batch and, after its retries, records it on the
+ * on-failure queue.
  */
-export function createResolverHandler(deps: ResolveDependencies): KinesisHandler {
+export function createResolverHandler(deps: IsolatingResolveDependencies): KinesisHandler {
   return async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
     try {
-      await resolveBatch(toDeliveredRecords(event), deps);
+      await resolveIsolating(toDeliveredRecords(event), deps);
       return { batchItemFailures: [] };
     } finally {
       deps.telemetry.flush();
@@ -22,6 +24,10 @@ export function createResolverHandler(deps: ResolveDependencies): KinesisHandler
 const production = lazily(() => {
   const config = configFromEnvironment();
   const observability = createObservability(config);
-  return createResolverHandler(resolveDependencies({ ...observability, config, profiles: profileStore(config, observability) }));
+  const client = dynamoDbClient(config);
+  return createResolverHandler({
+    ...resolveDependencies({ ...observability, config, profiles: profileStore(config, observability, client) }),
+    deadLetters: deadLetterStore(config, client),
+  });
 });
 export const handler: KinesisHandler = (event) => production()(event);

@@ -25,6 +25,7 @@ export type MetricName =
   | 'IdentifierLinksDropped'
   | 'TraitsRefused'
   | 'ProfileWriteConflicts'
-  | 'ProfileWrites';
+  | 'ProfileWrites'
+  | 'RecordsDeadLettered';
 
 export const noTelemetry: Telemetry = { count: () => undefined, flush: () => undefined };

@@ -3,6 +3,7 @@ import { identifierKey, identifiersOf, parseIdentifierKey, type Identifier } fro
 import { decodeCollectedEvent, type CollectedEvent } from '../domain/intake.js';
 import type { ProfileConfig } from '../domain/profile-config.js';
 import { backoffDelay, sleep } from '../adapters/retry.js';
+import type { DeadLetterStore } from '../ports/dead-letter-store.js';
 import type { AppLogger } from '../ports/logger.js';
 import { ConcurrentUpdateError, type ProfileStore } from '../ports/profile-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
@@ -18,6 +19,11 @@ export interface ResolveDependencies {
   readonly maxAttempts?: number;
   /** Concurrent writes per batch. @default 16 */
   readonly writeConcurrency?: number;
+}
+
+export interface IsolatingResolveDependencies extends ResolveDependencies {
+  /** Where records that fail on their own are kept, so the rest of the shard moves on. */
+  readonly deadLetters: DeadLetterStore;
 }
 
 /** Something the resolver cannot process; the batch is retried, bisected and dead-lettered. */
@@ -41,6 +47,11 @@ export async function resolveBatch(records: readonly DeliveredRecord[], deps: Re
     if (event) events.push(event);
     else deps.logger.warn('skipping an undecodable stream record (the archiver quarantines it)', { sequenceNumber: record.sequenceNumber });
   }
+  await resolveEvents(events, deps);
+}
+
+/** Applies decoded events (a stream batch, or a page of the lake in a rebuild); see resolveBatch. */
+export async function resolveEvents(events: readonly CollectedEvent[], deps: ResolveDependencies): Promise<void> {
   if (events.length === 0) return;
   const maxAttempts = deps.maxAttempts ?? 8;
   for (let attempt = 1; ; attempt++) {
@@ -55,6 +66,60 @@ export async function resolveBatch(records: readonly DeliveredRecord[], deps: Re
     }
   }
 }
+
+/**
+ * Resolves a delivered batch and isolates any record that fails for a reason of its own (a bug
+ * its data triggers): the batch is bisected until that record is alone, the record goes to the
+ * dead-letter store with the error, and every other record is applied. Failures of the platform
+ * (throttling, timeouts, 5xx, conflicts that would not settle) are thrown instead, so the whole
+ * batch is retried by the event source mapping and nothing is dead-lettered for a passing outage.
+ */
+export async function resolveIsolating(records: readonly DeliveredRecord[], deps: IsolatingResolveDependencies): Promise<void> {
+  try {
+    await resolveBatch(records, deps);
+  } catch (error) {
+    if (isPlatformFailure(error)) throw error;
+    if (records.length > 1) {
+      const middle = Math.ceil(records.length / 2);
+      await resolveIsolating(records.slice(0, middle), deps);
+      await resolveIsolating(records.slice(middle), deps);
+      return;
+    }
+    await deadLetter(records[0]!, error as Error, deps);
+  }
+}
+
+async function deadLetter(record: DeliveredRecord, error: Error, deps: IsolatingResolveDependencies): Promise<void> {
+  const messageId = decodeCollectedEvent(Buffer.from(record.data, 'base64').toString('utf8'))?.messageId;
+  await deps.deadLetters.put({
+    consumer: 'resolver',
+    shardId: record.shardId,
+    reason: `${error.name}: ${error.message}`,
+    ...(error.stack ? { stack: error.stack } : {}),
+    failedAt: deps.now().toISOString(),
+    ...(messageId ? { messageId } : {}),
+    records: [{ sequenceNumber: record.sequenceNumber, data: record.data }],
+  });
+  deps.telemetry.count('RecordsDeadLettered', 1, { consumer: 'resolver' });
+  // The message id is the correlation id; the event's contents stay out of the logs.
+  deps.logger.error('a record failed on its own and was dead-lettered; the rest of the batch was applied', {
+    correlationId: messageId,
+    shardId: record.shardId,
+    sequenceNumber: record.sequenceNumber,
+    error: `${error.name}: ${error.message}`,
+  });
+}
+
+/** Failures of the platform rather than of a record: retrying the same batch later can succeed. */
+export function isPlatformFailure(error: unknown): boolean {
+  if (error instanceof ConcurrentUpdateError || error instanceof ResolveError) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { $metadata?: unknown; name?: string; code?: string };
+  if (e.$metadata !== undefined) return true;
+  return TransientNames.has(e.name ?? '') || TransientNames.has(e.code ?? '');
+}
+
+const TransientNames = new Set(['TimeoutError', 'AbortError', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
 
 /** Loads the part of the graph these events touch: owners, their profiles, and redirect targets. */
 export async function loadGraph(

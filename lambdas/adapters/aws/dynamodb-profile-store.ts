@@ -5,6 +5,7 @@ import {
   DescribeTableCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
   type BatchGetItemCommandOutput,
@@ -265,6 +266,28 @@ export class DynamoDbProfileStore implements ProfileStore {
       } while (start);
     }
     return entries;
+  }
+
+  /**
+   * Every live profile in the table, for operators' tools (rebuild and its verification), never
+   * for the pipeline: a scan reads the whole table.
+   */
+  async *scanLiveProfiles(): AsyncIterable<ProfileState> {
+    let start: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'sk = :profile AND attribute_exists(d) AND attribute_not_exists(#to)',
+          ExpressionAttributeNames: { '#to': 'to' },
+          ExpressionAttributeValues: { ':profile': { S: ProfileSortKey } },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of page.Items ?? []) yield decodeState(item.d!.B!, item.s?.B);
+      start = page.LastEvaluatedKey;
+    } while (start);
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,46 @@
+import type { ProfileState } from './profile.js';
+
+const byKey = <T>(record: Readonly<Record<string, T>>): Record<string, T> =>
+  Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)));
+
+/**
+ * What a person's profile says, without what legitimately differs between two stores that hold
+ * the same people (profile ids, versions, dedupe memory): two profiles with equal content
+ * describe the same person identically.
+ */
+export function personContent(profile: ProfileState): unknown {
+  return {
+    identifiers: profile.identifiers.map((id) => `${id.type}:${id.value}@${id.since}`).sort(),
+    traits: byKey(profile.traits),
+    computed: { ...profile.computed, eventCounts: byKey(profile.computed.eventCounts), days: byKey(profile.computed.days) },
+  };
+}
+
+/** Everyone's content, in a stable order, so two stores can be compared as wholes. */
+export function peopleContent(profiles: readonly ProfileState[]): unknown[] {
+  return profiles
+    .map((p) => JSON.stringify(personContent(p)))
+    .sort()
+    .map((c) => JSON.parse(c) as unknown);
+}
+
+/** How two sets of people differ: counts of people only in one, by their content. */
+export function comparePeople(a: readonly ProfileState[], b: readonly ProfileState[]): { same: number; onlyInA: number; onlyInB: number } {
+  const remaining = new Map<string, number>();
+  for (const p of a) {
+    const key = JSON.stringify(personContent(p));
+    remaining.set(key, (remaining.get(key) ?? 0) + 1);
+  }
+  let same = 0;
+  let onlyInB = 0;
+  for (const p of b) {
+    const key = JSON.stringify(personContent(p));
+    const n = remaining.get(key) ?? 0;
+    if (n > 0) {
+      remaining.set(key, n - 1);
+      same++;
+    } else onlyInB++;
+  }
+  const onlyInA = [...remaining.values()].reduce((x, y) => x + y, 0);
+  return { same, onlyInA, onlyInB };
+}

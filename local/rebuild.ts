@@ -1,0 +1,85 @@
+/**
+ * `npm run rebuild -- [--into TABLE] [--verify] [--aws]`: rebuilds the profiles from the lake,
+ * the disaster-recovery path. It folds every event of the lake's `events` view, in arrival order,
+ * through the same resolver the stream feeds, into an empty table.
+ *
+ *   --into TABLE  where to build (default: the profiles table, which must then be empty).
+ *                 Locally the table is created if missing; in AWS it must exist.
+ *   --verify      afterwards, compare the rebuilt people with the live profiles table.
+ *   --aws         use the deployed stack: CDP_PROFILES_TABLE, CDP_ATHENA_WORKGROUP and
+ *                 CDP_GLUE_DATABASE from the stack outputs, and the usual AWS credentials.
+ *
+ * Locally it reads the running runtime's emulators and lake ($CDP_DATA_DIR).
+ */
+import { DynamoDbProfileStore } from '../lambdas/adapters/aws/dynamodb-profile-store.js';
+import { AthenaLakeQuery } from '../lambdas/adapters/aws/athena-lake-query.js';
+import { compose, configFromEnvironment, resolveDependencies } from '../lambdas/composition.js';
+import { comparePeople } from '../lambdas/domain/profile-content.js';
+import type { ProfileState } from '../lambdas/domain/profile.js';
+import type { LakeQuery } from '../lambdas/ports/lake-query.js';
+import { rebuildProfiles } from '../lambdas/use-cases/rebuild.js';
+import { createLocalResources } from './bootstrap.js';
+import { DuckDbLakeQuery } from './duckdb-lake-query.js';
+import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
+import { formatDuration, progressReporter } from './progress.js';
+import { localSettings } from './settings.js';
+
+const args = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const known = new Set(['--into', '--verify', '--aws']);
+if (args.some((a, i) => a.startsWith('--') && !known.has(a)) || (args.includes('--into') && !option('--into'))) {
+  console.error('usage: npm run rebuild -- [--into TABLE] [--verify] [--aws]');
+  process.exit(2);
+}
+
+async function all(store: DynamoDbProfileStore): Promise<ProfileState[]> {
+  const profiles: ProfileState[] = [];
+  for await (const profile of store.scanLiveProfiles()) profiles.push(profile);
+  return profiles;
+}
+
+try {
+  const aws = args.includes('--aws');
+  const settings = localSettings();
+  const endpoints = aws ? undefined : await readEndpointsFile(settings.dataDir);
+  const config = endpoints ? localRuntimeConfig(endpoints, 'cdp-rebuild') : configFromEnvironment();
+  if (!config.profilesTable) throw new Error('set CDP_PROFILES_TABLE from the stack outputs');
+  const into = option('--into') ?? config.profilesTable;
+  const composition = compose({ ...config, profilesTable: into });
+  if (endpoints) await createLocalResources(composition.clients, { ...settings, profilesTable: into });
+  const target = composition.profiles;
+  for await (const _ of target.scanLiveProfiles()) {
+    throw new Error(`${into} already holds profiles; rebuild into an empty table (--into NAME)`);
+  }
+
+  let lake: LakeQuery;
+  if (endpoints) lake = new DuckDbLakeQuery({ s3Directory: endpoints.s3Directory, bucket: endpoints.lakeBucket });
+  else if (config.athena) lake = new AthenaLakeQuery(config.athena);
+  else throw new Error('set CDP_ATHENA_WORKGROUP and CDP_GLUE_DATABASE from the stack outputs');
+
+  const report = progressReporter(`rebuilding ${into}`);
+  const result = await rebuildProfiles(lake, resolveDependencies(composition), {
+    onProgress: ({ done, total, elapsedMs }) => report(done, total, elapsedMs),
+  });
+  console.error(`rebuilt ${into} from ${result.events.toLocaleString('en-US')} events in ${formatDuration(result.elapsedMs / 1000)}`);
+
+  let verification: ReturnType<typeof comparePeople> | undefined;
+  if (args.includes('--verify')) {
+    if (into === config.profilesTable) throw new Error('--verify compares with the live table; rebuild --into another table');
+    const live = new DynamoDbProfileStore(composition.clients.dynamodb, config.profilesTable, composition.telemetry);
+    verification = comparePeople(await all(live), await all(target));
+    console.error(
+      verification.onlyInA + verification.onlyInB === 0
+        ? `verified: the ${verification.same} people in ${into} are the ${config.profilesTable} people`
+        : `differs: ${verification.same} people identical, ${verification.onlyInA} only in ${config.profilesTable}, ${verification.onlyInB} only in ${into}`,
+    );
+  }
+  console.log(JSON.stringify({ into, ...result, ...(verification ? { verification } : {}) }));
+  process.exit(verification && verification.onlyInA + verification.onlyInB > 0 ? 1 : 0);
+} catch (error) {
+  console.error(`rebuild failed: ${(error as Error).message}`);
+  process.exit(1);
+}

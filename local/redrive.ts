@@ -1,0 +1,50 @@
+/**
+ * `npm run redrive -- [--consumer resolver|archiver] [--dry-run] [--aws]`: feeds dead letters back
+ * to their consumers after a fix, and removes each letter once its records are processed.
+ *
+ * Locally it reads the running runtime's stores ($CDP_DATA_DIR/endpoints.json): the resolver's
+ * isolated records in the profiles table, and the pollers' failed batches under `dlq/`. With
+ * --aws it uses the deployed table named by CDP_PROFILES_TABLE (and CDP_LAKE_BUCKET for the
+ * archiver) with the usual AWS credential chain.
+ */
+import { join } from 'node:path';
+import { archiveDependencies, compose, configFromEnvironment, redriveConsumers, resolveDependencies } from '../lambdas/composition.js';
+import type { DeadLetterStore } from '../lambdas/ports/dead-letter-store.js';
+import { redriveDeadLetters, type LetterOutcome } from '../lambdas/use-cases/redrive.js';
+import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
+import { FileDeadLetterStore } from './file-dead-letter-store.js';
+import { localSettings } from './settings.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(name);
+const option = (name: string): string | undefined => {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const unknown = args.filter((a, i) => a.startsWith('--') && !['--consumer', '--dry-run', '--aws'].includes(a) && args[i - 1] !== '--consumer');
+if (unknown.length > 0 || (flag('--consumer') && !option('--consumer'))) {
+  console.error('usage: npm run redrive -- [--consumer resolver|archiver] [--dry-run] [--aws]');
+  process.exit(2);
+}
+
+try {
+  const aws = flag('--aws');
+  const config = aws ? configFromEnvironment() : localRuntimeConfig(await readEndpointsFile(localSettings().dataDir), 'cdp-redrive');
+  if (aws && !config.profilesTable) throw new Error('set CDP_PROFILES_TABLE (and CDP_LAKE_BUCKET) from the stack outputs');
+  const composition = compose(config);
+  const stores: DeadLetterStore[] = [composition.deadLetters];
+  if (!aws) stores.push(new FileDeadLetterStore(join(localSettings().dataDir, 'dlq')));
+  const consumers = redriveConsumers(resolveDependencies(composition), archiveDependencies(composition));
+  const consumer = option('--consumer');
+  const report = await redriveDeadLetters(stores, consumers, {
+    dryRun: flag('--dry-run'),
+    ...(consumer ? { consumer } : {}),
+    onLetter: (outcome: LetterOutcome) =>
+      console.error(`${outcome.status.padEnd(11)} ${outcome.consumer} ${outcome.key} (${outcome.records} records)${outcome.reason ? `: ${outcome.reason}` : ''}`),
+  });
+  console.log(JSON.stringify(report));
+  process.exit(report.failed.length > 0 ? 1 : 0);
+} catch (error) {
+  console.error(`redrive failed: ${(error as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Clients } from '../../lambdas/composition.js';
+import { FaultInjector } from '../../local/fault-injection.js';
+import type { LocalRuntime } from '../../local/runtime.js';
+import { interleaved, peopleWorkload } from '../helpers/people-workload.js';
+import { sendUntilAccepted } from '../helpers/reliable-sender.js';
+import { expectExactOutcome, expectNoDeadLetters, startInProcess } from './harness.js';
+
+let runtime: (LocalRuntime & { dataDir: string }) | undefined;
+afterEach(async () => {
+  await runtime?.stop();
+  runtime = undefined;
+});
+
+describe.each(['kinesis', 'dynamodb', 's3'] as const)('AWS SDK calls to %s failing', (service) => {
+  it('with throttling, 5xx and timeouts (before and after the call lands): no loss, no double effect, nothing dead-lettered', async () => {
+    const injector = new FaultInjector({ rate: 0.2 });
+    injector.enabled = false;
+    // Small archiver batches, so the lake sees many writes and so many faults.
+    runtime = await startInProcess(
+      { clients: (clients: Clients) => clients[service].middlewareStack.use(injector.plugin(service)) },
+      { CDP_ARCHIVER_BATCH_SIZE: '25' },
+    );
+    injector.enabled = true;
+
+    const started = Date.now();
+    const workload = peopleWorkload(randomUUID().slice(0, 8), 40, 24);
+    const sent = await sendUntilAccepted(runtime.url, interleaved(workload.events), { batchSize: 40, concurrency: 4 });
+    const outcome = await expectExactOutcome(runtime, workload);
+    await expectNoDeadLetters(runtime);
+
+    const kinds = new Set([...injector.injected.keys()].map((k) => k.split('.').pop()));
+    expect([...kinds].sort()).toEqual(['server-error', 'throttle', 'timeout-after', 'timeout-before']);
+    expect(injector.total).toBeGreaterThanOrEqual(8);
+    console.log(JSON.stringify({ service, events: workload.events.length, calls: injector.calls, injected: injector.total, retriedRequests: sent.retries, seconds: (Date.now() - started) / 1000, ...outcome }));
+  }, 180_000);
+});
