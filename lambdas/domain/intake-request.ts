@@ -2,7 +2,7 @@ import { IntakeLimits } from '../contracts.js';
 import { RequestRejectedError, type ValidationIssue } from './errors.js';
 import { isIso8601, validateEvent, type EventType } from './events.js';
 import { enrichEvent, type CollectedEvent, type EnrichedEvent, type EnrichmentInput } from './intake.js';
-import { findJsonHazard, isPlainObject, type JsonObject } from './json-safety.js';
+import { findJsonHazard, isPlainObject, parseWellFormedJson, type JsonObject } from './json-safety.js';
 
 /** The call a request was sent to: `batch` or one event type (`/v1/track`, ...). */
 export type IntakeCall = 'batch' | EventType;
@@ -27,7 +27,7 @@ export function parseIntakeBody(call: IntakeCall, body: string): ParsedIntakeBod
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    parsed = parseWellFormedJson(body);
   } catch (error) {
     throw new RequestRejectedError(400, 'request body is not valid JSON', [
       { field: '', reason: `invalid JSON: ${(error as Error).message}` },

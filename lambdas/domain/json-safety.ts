@@ -35,3 +35,42 @@ export function findJsonHazard(value: unknown, rootField: string): ValidationIss
   }
   return undefined;
 }
+
+const LoneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const SurrogateEscape = /\\u[dD][89a-fA-F]/;
+
+/**
+ * Replaces lone UTF-16 surrogates (which JSON text can carry as `\ud800` escapes, e.g. from a
+ * client that cut an emoji in half) with U+FFFD, in keys and values, as UTF-8 encoding would.
+ * Left in, they make lake rows that JSON readers refuse. Fast when the text has no such escape.
+ */
+export function parseWellFormedJson(text: string): unknown {
+  const parsed = JSON.parse(text) as unknown;
+  return SurrogateEscape.test(text) ? wellFormed(parsed) : parsed;
+}
+
+function wellFormed(root: unknown): unknown {
+  const fix = (s: string): string => s.replace(LoneSurrogate, '\ufffd');
+  if (typeof root === 'string') return fix(root);
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current !== 'object' || current === null) continue;
+    if (Array.isArray(current)) {
+      current.forEach((item, i) => (typeof item === 'string' ? (current[i] = fix(item)) : stack.push(item)));
+      continue;
+    }
+    const record = current as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const value = record[key];
+      const fixedKey = fix(key);
+      if (fixedKey !== key) {
+        delete record[key];
+        Object.defineProperty(record, fixedKey, { value, enumerable: true, configurable: true, writable: true });
+      }
+      if (typeof value === 'string') record[fixedKey] = fix(value);
+      else stack.push(value);
+    }
+  }
+  return root;
+}

@@ -7,6 +7,7 @@ import { CsvCellError, CsvRecordAssembler, csvRowToEvent, parseCsvHeader, type C
 import type { ValidationIssue } from '../domain/errors.js';
 import { toStreamRecord } from '../domain/intake.js';
 import { admitEvent } from '../domain/intake-request.js';
+import { parseWellFormedJson } from '../domain/json-safety.js';
 import type { EventStream, StreamRecord } from '../ports/event-stream.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -162,7 +163,7 @@ async function* readRows(key: string, body: Readable): AsyncGenerator<Row> {
     if (!csv) {
       if (line.trim() === '') continue;
       try {
-        yield { line: lineNumber, event: { value: JSON.parse(line) } };
+        yield { line: lineNumber, event: { value: parseWellFormedJson(line) } };
       } catch {
         yield { line: lineNumber, event: { issue: { field: '', reason: 'line is not valid JSON' }, raw: line } };
       }

@@ -46,7 +46,7 @@ export class RejectionLog {
         index: issue.index ?? null,
         field: issue.field,
         reason: issue.reason,
-        payload: truncate(typeof payload === 'string' ? payload : JSON.stringify(payload) ?? ''),
+        payload: payloadText(payload),
       }),
     );
     // Flat under dt=: Athena partition locations are read without descending into sub-folders.
@@ -70,4 +70,14 @@ function truncate(text: string): string {
 
 function safeSegment(value: string): string {
   return value.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200);
+}
+
+/** The refused payload as text; one too deeply nested to serialise (the likely reason it was refused) is named, not kept. */
+function payloadText(payload: unknown): string {
+  if (typeof payload === 'string') return truncate(payload);
+  try {
+    return truncate(JSON.stringify(payload) ?? '');
+  } catch {
+    return '[payload not kept: too deeply nested to serialise]';
+  }
 }

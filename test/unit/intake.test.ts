@@ -3,6 +3,7 @@ import { RequestRejectedError } from '../../lambdas/domain/errors.js';
 import { validateEvent } from '../../lambdas/domain/events.js';
 import { correctClockSkew, enrichEvent, partitionKeyOf } from '../../lambdas/domain/intake.js';
 import { parseIntakeBody, prepareEvents } from '../../lambdas/domain/intake-request.js';
+import { parseWellFormedJson } from '../../lambdas/domain/json-safety.js';
 
 const stamps = { receivedAt: new Date('2026-10-01T12:00:00.000Z'), sourceId: 'web', newMessageId: () => 'generated-id' };
 
@@ -127,5 +128,15 @@ describe('parseIntakeBody / prepareEvents', () => {
       expect((error as RequestRejectedError).status).toBe(status);
       expect((error as RequestRejectedError).details.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('parseWellFormedJson', () => {
+  it('replaces lone surrogates in keys and values with U+FFFD and keeps real pairs', () => {
+    const text = '{"a":"x\\ud800y","\\udc00k":["\\ud83d\\ude00","\\udbff"],"n":{"deep":"\\ud800"}}';
+    expect(parseWellFormedJson(text)).toEqual({ a: 'x\ufffdy', '\ufffdk': ['😀', '\ufffd'], n: { deep: '\ufffd' } });
+    expect(JSON.stringify(parseWellFormedJson(text))).not.toMatch(/\\ud[89a-f]/i);
+    expect(parseWellFormedJson('"\\ud800"')).toBe('\ufffd');
+    expect(parseWellFormedJson('{"plain":"😀"}')).toEqual({ plain: '😀' });
   });
 });
