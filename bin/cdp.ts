@@ -23,6 +23,7 @@ new CdpStack(app, context('stackName') ?? 'Cdp', {
   resolverBatchingWindow: number('resolverBatchingWindowSeconds') === undefined ? undefined : Duration.seconds(number('resolverBatchingWindowSeconds')!),
   profileConfig: profileConfig(),
   retainData: context('retainData') !== 'false',
+  alarmEmail: context('alarmEmail'),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

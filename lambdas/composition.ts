@@ -9,7 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { randomUUID } from 'node:crypto';
-import { Env } from './contracts.js';
+import { Env, MetricsNamespace } from './contracts.js';
 import { DynamoDbCredentialStore } from './adapters/aws/dynamodb-credential-store.js';
 import { DynamoDbProfileStore } from './adapters/aws/dynamodb-profile-store.js';
 import { profileConfigFromJson, type ProfileConfig } from './domain/profile-config.js';
@@ -134,7 +134,7 @@ export function createObservability(config: RuntimeConfig, telemetry?: Telemetry
   const logger = new Logger({ serviceName: config.serviceName });
   if (telemetry) return { logger, telemetry };
   if (config.local) return { logger, telemetry: new CountingTelemetry() };
-  return { logger, telemetry: new PowertoolsTelemetry(new Metrics({ namespace: 'Cdp', serviceName: config.serviceName })) };
+  return { logger, telemetry: new PowertoolsTelemetry(new Metrics({ namespace: MetricsNamespace, serviceName: config.serviceName })) };
 }
 
 export interface Composition extends Observability {

@@ -21,6 +21,9 @@ export const Env = {
   s3Endpoint: 'CDP_S3_ENDPOINT',
 } as const;
 
+/** The CloudWatch namespace of the functions' metrics (Powertools EMF); the dashboard and alarms read it. */
+export const MetricsNamespace = 'Cdp';
+
 /** Intake limits, matching (or tightening) Segment's HTTP Tracking API. */
 export const IntakeLimits = {
   maxEventBytes: 32 * 1024,

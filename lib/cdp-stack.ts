@@ -10,6 +10,7 @@ import { EventStream } from './constructs/event-stream.js';
 import { IntakeApi } from './constructs/intake-api.js';
 import { LakeCatalog } from './constructs/lake-catalog.js';
 import { LakeStorage } from './constructs/lake-storage.js';
+import { OperationsMonitoring } from './constructs/operations-monitoring.js';
 import { ProjectFunction } from './constructs/project-function.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
 import { grantObjectAccess, grantPrefixListing } from './grants.js';
@@ -38,6 +39,8 @@ export interface CdpStackProps extends StackProps {
   readonly profileConfig?: Record<string, unknown>;
   /** Protect stateful resources from deletion. @default true */
   readonly retainData?: boolean;
+  /** Email address for alarm notifications (docs/operations.md). @default none: subscribe to the AlarmTopic output */
+  readonly alarmEmail?: string;
 }
 
 /** The whole CDP: composes one construct per concern and wires their permissions. */
@@ -113,6 +116,17 @@ export class CdpStack extends Stack {
     grantPrefixListing(importer, storage.lakeBucket, LakeLayout.importsPrefix);
     events.stream.grantWrite(importer);
 
+    const monitoring = new OperationsMonitoring(this, 'Operations', {
+      functions: {
+        Ingest: ingest, Archiver: archiver.function, Resolver: resolver.function, Importer: imports.function,
+        AdminAuthorizer: authorizer, ProfileApi: profileFunction,
+      },
+      consumers: { Archiver: archiver, Resolver: resolver },
+      api: api.api,
+      tables: { Profiles: profiles.table, Credentials: credentials.table },
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
+
     acknowledgeLambdaDefaults(this);
 
     new CfnOutput(this, 'ApiUrl', { value: api.api.apiEndpoint, description: 'Point SDKs here (host)' });
@@ -124,6 +138,8 @@ export class CdpStack extends Stack {
     new CfnOutput(this, 'ArchiverDeadLetterQueue', { value: archiver.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'ResolverDeadLetterQueue', { value: resolver.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'ProfilesTable', { value: profiles.table.tableName });
+    new CfnOutput(this, 'AlarmTopic', { value: monitoring.topic.topicArn, description: 'Subscribe to be told when an alarm fires' });
+    new CfnOutput(this, 'Dashboard', { value: monitoring.dashboard.dashboardName });
   }
 }
 

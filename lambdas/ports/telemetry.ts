@@ -8,6 +8,8 @@ export interface Telemetry {
 export type MetricName =
   | 'EventsAccepted'
   | 'EventsRejected'
+  /** Refusals by top-level field (dimension `field`): what clients get wrong. */
+  | 'EventsRejectedByField'
   | 'RequestsRejected'
   | 'AuthFailures'
   | 'StreamWriteFailures'

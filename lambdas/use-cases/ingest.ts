@@ -97,7 +97,10 @@ export async function ingest(request: IngestRequest, deps: IngestDependencies): 
 
   const prepared = prepareEvents(body, { receivedAt, sourceId: credential.sourceId, newMessageId: deps.newMessageId });
   const recording = record(prepared.issues, (issue) => body.rawEvents[issue.index ?? -1]);
-  if (prepared.issues.length > 0) deps.telemetry.count('EventsRejected', prepared.rejectedIndexes.length);
+  if (prepared.issues.length > 0) {
+    deps.telemetry.count('EventsRejected', prepared.rejectedIndexes.length);
+    for (const [field, n] of rejectionsByField(prepared.issues)) deps.telemetry.count('EventsRejectedByField', n, { field });
+  }
 
   if (prepared.accepted.length === 0) {
     await recording;
@@ -159,4 +162,18 @@ async function decodeBody(request: IngestRequest): Promise<string> {
   } catch {
     throw new RequestRejectedError(400, 'body is not valid UTF-8', [{ field: '', reason: 'invalid UTF-8' }]);
   }
+}
+
+/** Top-level fields events are refused for: bounded dimension values, so the metric stays cheap. */
+const ReportedFields = new Set(['type', 'event', 'name', 'userId', 'anonymousId', 'previousId', 'groupId', 'messageId', 'timestamp', 'sentAt', 'originalTimestamp', 'traits', 'properties', 'context', 'integrations']);
+
+/** Refusals per top-level field (`properties.a.b` counts as `properties`; anything unusual as `other`). */
+export function rejectionsByField(issues: readonly ValidationIssue[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const issue of issues) {
+    const top = issue.field.split(/[.[]/)[0] ?? '';
+    const field = ReportedFields.has(top) ? top : issue.field === '' ? 'event' : 'other';
+    counts.set(field, (counts.get(field) ?? 0) + 1);
+  }
+  return counts;
 }

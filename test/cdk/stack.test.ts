@@ -116,6 +116,35 @@ describe('CdpStack', () => {
     for (const route of routes.filter((r) => !String(r.RouteKey).includes('/v1/profiles/'))) expect(route.AuthorizationType ?? 'NONE').toBe('NONE');
   });
 
+  it('alarms, each with a runbook entry, on iterator age, dead letters, function errors and throttles, API 5xx and table throttles', () => {
+    const alarms = template.findResources('AWS::CloudWatch::Alarm');
+    const names = Object.keys(alarms).map((id) => id.replace(/^Operations/, '').replace(/[A-F0-9]{8}$/, ''));
+    for (const expected of [
+      'ArchiverIteratorAge', 'ResolverIteratorAge', 'ArchiverDeadLetterQueue', 'ResolverDeadLetterQueue', 'ResolverDeadLetters',
+      'IngestErrors', 'IngestThrottles', 'ResolverErrors', 'ProfileApiErrors', 'ApiServerErrors', 'ProfilesTableThrottles', 'CredentialsTableThrottles',
+    ]) {
+      expect(names).toContain(expected);
+    }
+    const runbook = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    for (const alarm of Object.values(alarms) as Array<{ Properties: { AlarmDescription: string; AlarmActions: unknown[] } }>) {
+      const anchor = /docs\/operations\.md#([a-z0-9-]+)/.exec(alarm.Properties.AlarmDescription)?.[1];
+      expect(anchor, alarm.Properties.AlarmDescription).toBeDefined();
+      expect(runbook.toLowerCase(), `runbook entry for ${anchor}`).toContain(`<a id="${anchor}"></a>`);
+      expect(alarm.Properties.AlarmActions).toHaveLength(1);
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'IteratorAge', Threshold: 300_000, EvaluationPeriods: 5 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'RecordsDeadLettered', Namespace: 'Cdp' });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('emails alarms when given an address', () => {
+    const { stack: withEmail } = synthesize({ alarmEmail: 'ops@example.com' });
+    Template.fromStack(withEmail).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
   it('refuses an invalid profile configuration at synth time', () => {
     expect(() => synthesize({ profileConfig: { limits: { user_id: 0 } } })).toThrow(/limits\.user_id/);
   });

@@ -4,6 +4,7 @@ import { validateEvent } from '../../lambdas/domain/events.js';
 import { correctClockSkew, enrichEvent, partitionKeyOf } from '../../lambdas/domain/intake.js';
 import { parseIntakeBody, prepareEvents } from '../../lambdas/domain/intake-request.js';
 import { parseWellFormedJson } from '../../lambdas/domain/json-safety.js';
+import { rejectionsByField } from '../../lambdas/use-cases/ingest.js';
 
 const stamps = { receivedAt: new Date('2026-10-01T12:00:00.000Z'), sourceId: 'web', newMessageId: () => 'generated-id' };
 
@@ -138,5 +139,18 @@ describe('parseWellFormedJson', () => {
     expect(JSON.stringify(parseWellFormedJson(text))).not.toMatch(/\\ud[89a-f]/i);
     expect(parseWellFormedJson('"\\ud800"')).toBe('\ufffd');
     expect(parseWellFormedJson('{"plain":"😀"}')).toEqual({ plain: '😀' });
+  });
+});
+
+describe('rejectionsByField', () => {
+  it('counts refusals by top-level field, with unusual fields as "other", so the metric dimension stays bounded', () => {
+    const issues = [
+      { field: 'event', reason: 'is required' },
+      { field: 'properties.a.b', reason: 'too deep' },
+      { field: 'properties[0]', reason: 'x' },
+      { field: 'zz-custom', reason: 'x' },
+      { field: '', reason: 'not an object' },
+    ];
+    expect(Object.fromEntries(rejectionsByField(issues))).toEqual({ event: 2, properties: 2, other: 1 });
   });
 });

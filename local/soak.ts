@@ -1,0 +1,179 @@
+/**
+ * `npm run soak`: a bounded soak test. Sends the standard workload at a steady rate through the
+ * whole local runtime (loopback only) for SOAK_SECONDS, then waits for the consumers to drain,
+ * and reports the sustained rate, errors, dead letters and memory: peak RSS and heap, and the
+ * heap after a full GC early in the run against the end, to show memory stays bounded.
+ *
+ *   SOAK_SECONDS  how long to send (default 180)
+ *   SOAK_RATE     events per second (default 500)
+ *   SOAK_BATCH    events per request (default 50)
+ *
+ * The last line of output is one JSON object; the exit code is 1 if anything failed.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { sleep } from '../lambdas/adapters/retry.js';
+import { startLocalRuntime, type LocalRuntime } from './runtime.js';
+import { localSettings } from './settings.js';
+
+const env = process.env;
+const positive = (name: string, fallback: number): number => {
+  const value = env[name] === undefined || env[name] === '' ? fallback : Number(env[name]);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${env[name]}"`);
+  return value;
+};
+const seconds = positive('SOAK_SECONDS', 180);
+const rate = positive('SOAK_RATE', 500);
+const batchSize = positive('SOAK_BATCH', 50);
+const MaxInFlight = 16;
+// Merges are logged at INFO; a soak's output is the progress and the report.
+env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+const MiB = 1024 * 1024;
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** Request bodies of the standard workload, `batchSize` events each. */
+function workload(events: number): string[] {
+  const script = resolve(import.meta.dirname, '../../shared/bench/workload.mjs');
+  return execFileSync(process.execPath, [script, '--events', String(events), '--batch', String(batchSize)], { maxBuffer: 2 ** 31 - 1 })
+    .toString()
+    .split('\n')
+    .filter(Boolean);
+}
+
+interface MemorySample {
+  readonly at: number;
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly afterGc?: number;
+}
+
+function sampleMemory(samples: MemorySample[], started: number): () => void {
+  let tick = 0;
+  const timer = setInterval(() => {
+    const collect = gc !== undefined && tick++ % 10 === 0;
+    if (collect) gc!();
+    const usage = process.memoryUsage();
+    samples.push({ at: (Date.now() - started) / 1000, rss: usage.rss, heapUsed: usage.heapUsed, ...(collect ? { afterGc: usage.heapUsed } : {}) });
+  }, 1_000);
+  return () => clearInterval(timer);
+}
+
+function processed(runtime: LocalRuntime): { accepted: number; resolved: number; archived: number } {
+  const t = runtime.telemetry.snapshot();
+  return {
+    accepted: t.EventsAccepted ?? 0,
+    resolved: (t.ProfileEventsApplied ?? 0) + (t.ProfileDuplicatesSkipped ?? 0) + (t.UnidentifiedEvents ?? 0),
+    archived: t.EventsArchived ?? 0,
+  };
+}
+
+async function deadLetterCount(runtime: LocalRuntime, dataDir: string): Promise<number> {
+  let letters = 0;
+  for await (const _ of runtime.composition.deadLetters.list()) letters++;
+  const dlq = join(dataDir, 'dlq');
+  if (existsSync(dlq)) letters += readdirSync(dlq, { recursive: true }).filter((f) => String(f).endsWith('.json')).length;
+  return letters;
+}
+
+async function main(): Promise<number> {
+  const batches = workload(Math.ceil(seconds * rate));
+  const events = batches.reduce((n, body) => n + (JSON.parse(body) as { batch: unknown[] }).batch.length, 0);
+  const dataDir = env.CDP_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'cdp-soak-'));
+  const runtime = await startLocalRuntime(localSettings({ ...env, CDP_DATA_DIR: dataDir, CDP_PORT: '0' }));
+  const memory: MemorySample[] = [];
+  const started = Date.now();
+  const stopSampling = sampleMemory(memory, started);
+  const statuses: Record<string, number> = {};
+  let errors = 0;
+  let lateMs = 0;
+  const authorization = `Basic ${Buffer.from('dev-write-key:').toString('base64')}`;
+
+  process.stderr.write(`soak: ${events.toLocaleString('en-US')} events at ${rate}/s for ${seconds} s, ${batchSize} per request\n`);
+  const progress = setInterval(() => {
+    const p = processed(runtime);
+    const rss = memory.at(-1)?.rss ?? 0;
+    process.stderr.write(`  ${Math.round((Date.now() - started) / 1000)} s: accepted ${p.accepted}, resolved ${p.resolved}, archived ${p.archived}, rss ${Math.round(rss / MiB)} MiB\n`);
+  }, 15_000);
+
+  let next = 0;
+  const send = async (): Promise<void> => {
+    while (next < batches.length) {
+      const index = next++;
+      const due = started + (index * batchSize * 1000) / rate;
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+      else lateMs = Math.max(lateMs, -wait);
+      const response = await fetch(`${runtime.url}/v1/batch`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: batches[index]!,
+      }).catch((error: Error) => ({ status: 0, text: async () => error.message }));
+      statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+      if (response.status !== 200) errors++;
+      await response.text();
+    }
+  };
+  await Promise.all(Array.from({ length: MaxInFlight }, send));
+  const sendSeconds = (Date.now() - started) / 1000;
+
+  const drainStarted = Date.now();
+  let drained = false;
+  while (Date.now() - drainStarted < 120_000) {
+    const p = processed(runtime);
+    if (p.resolved >= p.accepted && p.archived >= p.accepted) {
+      drained = true;
+      break;
+    }
+    await sleep(100);
+  }
+  const drainMs = Date.now() - drainStarted;
+  clearInterval(progress);
+  stopSampling();
+  const final = processed(runtime);
+  const deadLetters = await deadLetterCount(runtime, dataDir);
+  const warnings = runtime.telemetry.snapshot();
+  await runtime.stop();
+  if (!env.CDP_DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
+
+  const afterGc = memory.filter((m) => m.afterGc !== undefined).map((m) => m.afterGc!);
+  const warm = afterGc[Math.min(afterGc.length - 1, Math.floor(afterGc.length / 3))] ?? 0;
+  const end = afterGc.at(-1) ?? 0;
+  const report = {
+    seconds: Math.round(sendSeconds * 10) / 10,
+    targetRate: rate,
+    events,
+    accepted: final.accepted,
+    sustainedEventsPerSecond: Math.round(final.accepted / sendSeconds),
+    maxLateMs: Math.round(lateMs),
+    errors,
+    statuses,
+    deadLetters,
+    drained,
+    drainMs,
+    peakRssMiB: Math.round(Math.max(...memory.map((m) => m.rss)) / MiB),
+    peakHeapMiB: Math.round(Math.max(...memory.map((m) => m.heapUsed)) / MiB),
+    heapAfterGcWarmMiB: Math.round(warm / MiB),
+    heapAfterGcEndMiB: Math.round(end / MiB),
+    writeConflicts: warnings.ProfileWriteConflicts ?? 0,
+  };
+  const ok = errors === 0 && deadLetters === 0 && drained && final.accepted === events;
+  console.log(
+    [
+      `sent ${report.events} events in ${report.seconds} s: ${report.sustainedEventsPerSecond} events/s sustained (target ${rate}), errors ${errors}, dead letters ${deadLetters}`,
+      `drained in ${drainMs} ms; peak RSS ${report.peakRssMiB} MiB, peak heap ${report.peakHeapMiB} MiB, heap after GC ${report.heapAfterGcWarmMiB} MiB at a third of the run and ${report.heapAfterGcEndMiB} MiB at the end`,
+      ok ? 'soak passed' : 'soak FAILED',
+    ].join('\n'),
+  );
+  console.log(JSON.stringify(report));
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(`soak failed: ${error.stack ?? error.message}`);
+    process.exit(1);
+  },
+);
