@@ -4,10 +4,14 @@
  *
  * Locally it reads the running runtime's stores ($CDP_DATA_DIR/endpoints.json): the resolver's
  * isolated records in the profiles table, and the pollers' failed batches under `dlq/`. With
- * --aws it uses the deployed table named by CDP_PROFILES_TABLE (and CDP_LAKE_BUCKET for the
- * archiver) with the usual AWS credential chain.
+ * --aws it reads the deployed stack, with the usual AWS credential chain and these variables from
+ * the stack outputs: CDP_PROFILES_TABLE (the resolver's isolated records), CDP_LAKE_BUCKET (for
+ * the archiver), and, for the event source mappings' on-failure queues, CDP_STREAM_NAME with
+ * CDP_RESOLVER_DLQ_URL and/or CDP_ARCHIVER_DLQ_URL (their batches are read back from the stream).
  */
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { join } from 'node:path';
+import { StreamBatchDeadLetters } from '../lambdas/adapters/aws/stream-batch-dead-letters.js';
 import { archiveDependencies, compose, configFromEnvironment, redriveConsumers, resolveDependencies } from '../lambdas/composition.js';
 import type { DeadLetterStore } from '../lambdas/ports/dead-letter-store.js';
 import { redriveDeadLetters, type LetterOutcome } from '../lambdas/use-cases/redrive.js';
@@ -34,6 +38,15 @@ try {
   const composition = compose(config);
   const stores: DeadLetterStore[] = [composition.deadLetters];
   if (!aws) stores.push(new FileDeadLetterStore(join(localSettings().dataDir, 'dlq')));
+  else {
+    const queues = Object.fromEntries(
+      Object.entries({ resolver: process.env.CDP_RESOLVER_DLQ_URL, archiver: process.env.CDP_ARCHIVER_DLQ_URL }).filter(([, url]) => url),
+    ) as Record<string, string>;
+    if (Object.keys(queues).length > 0) {
+      if (!config.streamName) throw new Error('set CDP_STREAM_NAME to read the on-failure queues\' batches back from the stream');
+      stores.push(new StreamBatchDeadLetters(new SQSClient({}), composition.clients.kinesis, config.streamName, queues));
+    }
+  }
   const consumers = redriveConsumers(resolveDependencies(composition), archiveDependencies(composition));
   const consumer = option('--consumer');
   const report = await redriveDeadLetters(stores, consumers, {

@@ -161,3 +161,13 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
 async function seedCredential(c: Composition, secret: string, kind: CredentialKind, sourceId: string, name: string): Promise<void> {
   await c.credentials.create({ keyHash: hashSecret(secret), kind, sourceId, name, createdAt: new Date().toISOString() });
 }
+
+/** How far the pipeline got, from the runtime's counters: events accepted, resolved into profiles, archived. */
+export function pipelineProgress(runtime: Pick<LocalRuntime, 'telemetry'>): { accepted: number; resolved: number; archived: number } {
+  const t = runtime.telemetry.snapshot();
+  return {
+    accepted: t.EventsAccepted ?? 0,
+    resolved: (t.ProfileEventsApplied ?? 0) + (t.ProfileDuplicatesSkipped ?? 0) + (t.UnidentifiedEvents ?? 0),
+    archived: t.EventsArchived ?? 0,
+  };
+}

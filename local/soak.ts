@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sleep } from '../lambdas/adapters/retry.js';
-import { startLocalRuntime, type LocalRuntime } from './runtime.js';
+import { pipelineProgress, startLocalRuntime, type LocalRuntime } from './runtime.js';
 import { localSettings } from './settings.js';
 
 const env = process.env;
@@ -60,15 +60,6 @@ function sampleMemory(samples: MemorySample[], started: number): () => void {
   return () => clearInterval(timer);
 }
 
-function processed(runtime: LocalRuntime): { accepted: number; resolved: number; archived: number } {
-  const t = runtime.telemetry.snapshot();
-  return {
-    accepted: t.EventsAccepted ?? 0,
-    resolved: (t.ProfileEventsApplied ?? 0) + (t.ProfileDuplicatesSkipped ?? 0) + (t.UnidentifiedEvents ?? 0),
-    archived: t.EventsArchived ?? 0,
-  };
-}
-
 async function deadLetterCount(runtime: LocalRuntime, dataDir: string): Promise<number> {
   let letters = 0;
   for await (const _ of runtime.composition.deadLetters.list()) letters++;
@@ -92,7 +83,7 @@ async function main(): Promise<number> {
 
   process.stderr.write(`soak: ${events.toLocaleString('en-US')} events at ${rate}/s for ${seconds} s, ${batchSize} per request\n`);
   const progress = setInterval(() => {
-    const p = processed(runtime);
+    const p = pipelineProgress(runtime);
     const rss = memory.at(-1)?.rss ?? 0;
     process.stderr.write(`  ${Math.round((Date.now() - started) / 1000)} s: accepted ${p.accepted}, resolved ${p.resolved}, archived ${p.archived}, rss ${Math.round(rss / MiB)} MiB\n`);
   }, 15_000);
@@ -121,7 +112,7 @@ async function main(): Promise<number> {
   const drainStarted = Date.now();
   let drained = false;
   while (Date.now() - drainStarted < 120_000) {
-    const p = processed(runtime);
+    const p = pipelineProgress(runtime);
     if (p.resolved >= p.accepted && p.archived >= p.accepted) {
       drained = true;
       break;
@@ -131,7 +122,7 @@ async function main(): Promise<number> {
   const drainMs = Date.now() - drainStarted;
   clearInterval(progress);
   stopSampling();
-  const final = processed(runtime);
+  const final = pipelineProgress(runtime);
   const deadLetters = await deadLetterCount(runtime, dataDir);
   const warnings = runtime.telemetry.snapshot();
   await runtime.stop();

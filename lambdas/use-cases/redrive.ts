@@ -52,6 +52,9 @@ export async function redriveDeadLetters(
       if (!consume) {
         outcome = { ...base, status: 'no-consumer', reason: `no consumer named "${letter.consumer}"` };
         failed.push(outcome);
+      } else if (letter.records.length === 0) {
+        outcome = { ...base, status: 'failed', reason: `no records to redrive (${letter.reason}); they may have expired from the stream: rebuild from the lake` };
+        failed.push(outcome);
       } else if (options.dryRun) {
         outcome = { ...base, status: 'listed', reason: letter.reason };
       } else {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sleep } from '../../lambdas/adapters/retry.js';
 import { localSettings } from '../settings.js';
-import { startLocalRuntime, type LocalRuntime } from '../runtime.js';
+import { pipelineProgress, startLocalRuntime, type LocalRuntime } from '../runtime.js';
 import { measureBundles } from './bundles.js';
 import { priceRun, type MeteredCounts } from './cost-model.js';
 import { captureLogs, Meter } from './metering.js';
@@ -64,19 +64,10 @@ async function post(runtime: LocalRuntime, body: string): Promise<void> {
   }
 }
 
-function progress(runtime: LocalRuntime): { accepted: number; resolved: number; archived: number } {
-  const t = runtime.telemetry.snapshot();
-  return {
-    accepted: t.EventsAccepted ?? 0,
-    resolved: (t.ProfileEventsApplied ?? 0) + (t.ProfileDuplicatesSkipped ?? 0) + (t.UnidentifiedEvents ?? 0),
-    archived: t.EventsArchived ?? 0,
-  };
-}
-
 /** Progress on stderr, so stdout stays the report. */
 function reportProgress(runtime: LocalRuntime, events: number, started: number): () => void {
   const timer = setInterval(() => {
-    const p = progress(runtime);
+    const p = pipelineProgress(runtime);
     const seconds = (performance.now() - started) / 1000;
     process.stderr.write(`  ${seconds.toFixed(0)} s: accepted ${p.accepted}/${events}, resolved ${p.resolved}, archived ${p.archived}\n`);
   }, 10_000);
@@ -86,7 +77,7 @@ function reportProgress(runtime: LocalRuntime, events: number, started: number):
 async function settled(runtime: LocalRuntime, events: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const p = progress(runtime);
+    const p = pipelineProgress(runtime);
     if (p.resolved >= events && p.archived >= events) return;
     if (Date.now() > deadline) throw new Error(`timed out: accepted ${p.accepted}, resolved ${p.resolved}, archived ${p.archived} of ${events}`);
     await sleep(100);
