@@ -1,31 +1,18 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClients, type Clients } from '../../lambdas/composition.js';
+import { describe, expect, it } from 'vitest';
+import { useEmulators } from '../helpers/emulators.js';
 import { silentLogger } from '../../lambdas/ports/logger.js';
-import { createLocalResources } from '../../local/bootstrap.js';
-import { startEmulators, type Emulators } from '../../local/emulators.js';
-import { localSettings } from '../../local/settings.js';
 import { StreamPoller } from '../../local/stream-poller.js';
 import { eventually } from '../helpers/local-process.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'cdp-poller-'));
-let emulators: Emulators;
-let clients: Clients;
-const settings = { ...localSettings({ CDP_DATA_DIR: dataDir, CDP_SHARDS: '1' }) };
-
-beforeAll(async () => {
-  emulators = await startEmulators(dataDir);
-  clients = createClients({ local: emulators.endpoints });
-  await createLocalResources(clients, settings);
-});
-afterAll(async () => emulators?.close());
+const fixture = useEmulators('poller');
+const { dataDir, settings } = fixture;
 
 async function putBodies(bodies: string[]): Promise<void> {
-  await clients.kinesis.send(
+  await fixture.clients.kinesis.send(
     new PutRecordsCommand({ StreamName: settings.streamName, Records: bodies.map((b) => ({ PartitionKey: 'same', Data: Buffer.from(b) })) }),
   );
 }
@@ -36,7 +23,7 @@ describe('StreamPoller (event source mapping stand-in) on kinesalite', () => {
     const run = `r${Date.now()}`;
     const delivered: string[] = [];
     const poller = new StreamPoller({
-      consumer: `poison-${run}`, client: clients.kinesis, streamName: settings.streamName, dataDir, logger: silentLogger,
+      consumer: `poison-${run}`, client: fixture.clients.kinesis, streamName: settings.streamName, dataDir, logger: silentLogger,
       batchSize: 16, batchWindowMs: 200, maxRetryAttempts: 6,
       handler: async (event) => {
         const bodies = bodiesOf(event).filter((b) => b.startsWith(run));
@@ -62,7 +49,7 @@ describe('StreamPoller (event source mapping stand-in) on kinesalite', () => {
     const seen: string[] = [];
     let failedOnce = false;
     const options = {
-      consumer: `partial-${run}`, client: clients.kinesis, streamName: settings.streamName, dataDir, logger: silentLogger,
+      consumer: `partial-${run}`, client: fixture.clients.kinesis, streamName: settings.streamName, dataDir, logger: silentLogger,
       batchSize: 100, batchWindowMs: 300,
     };
     const poller = new StreamPoller({

@@ -1,13 +1,12 @@
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useEmulators } from '../helpers/emulators.js';
 import { DynamoDbDeadLetterStore } from '../../lambdas/adapters/aws/dynamodb-dead-letter-store.js';
 import { DynamoDbProfileStore } from '../../lambdas/adapters/aws/dynamodb-profile-store.js';
 import { CountingTelemetry } from '../../lambdas/adapters/local/counting-telemetry.js';
-import { createClients, redriveConsumers, type Clients } from '../../lambdas/composition.js';
+import { redriveConsumers } from '../../lambdas/composition.js';
 import { defaultProfileConfig } from '../../lambdas/domain/profile-config.js';
 import type { ProfileState } from '../../lambdas/domain/profile.js';
 import { createResolverHandler } from '../../lambdas/handlers/resolver.js';
@@ -15,25 +14,13 @@ import type { DeadLetter } from '../../lambdas/ports/dead-letter-store.js';
 import { silentLogger } from '../../lambdas/ports/logger.js';
 import type { ProfileStore } from '../../lambdas/ports/profile-store.js';
 import { redriveDeadLetters } from '../../lambdas/use-cases/redrive.js';
-import { createLocalResources } from '../../local/bootstrap.js';
-import { startEmulators, type Emulators } from '../../local/emulators.js';
 import { FileDeadLetterStore } from '../../local/file-dead-letter-store.js';
-import { localSettings } from '../../local/settings.js';
 import { StreamPoller } from '../../local/stream-poller.js';
 import { eventually } from '../helpers/local-process.js';
 import { interleaved, peopleWorkload } from '../helpers/people-workload.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'cdp-poison-'));
-const settings = localSettings({ CDP_DATA_DIR: dataDir, CDP_SHARDS: '1' });
-let emulators: Emulators;
-let clients: Clients;
-
-beforeAll(async () => {
-  emulators = await startEmulators(dataDir);
-  clients = createClients({ local: emulators.endpoints });
-  await createLocalResources(clients, settings);
-});
-afterAll(async () => emulators?.close());
+const fixture = useEmulators('poison');
+const { dataDir, settings } = fixture;
 
 async function put(events: ReadonlyArray<Record<string, unknown>>): Promise<void> {
   const at = new Date().toISOString();
@@ -42,7 +29,7 @@ async function put(events: ReadonlyArray<Record<string, unknown>>): Promise<void
       PartitionKey: 'one-shard',
       Data: Buffer.from(JSON.stringify({ receivedAt: at, sourceId: 'test', ...e })),
     }));
-    await clients.kinesis.send(new PutRecordsCommand({ StreamName: settings.streamName, Records: records }));
+    await fixture.clients.kinesis.send(new PutRecordsCommand({ StreamName: settings.streamName, Records: records }));
   }
 }
 
@@ -75,12 +62,12 @@ function poisonedBy(store: ProfileStore, trap: { armed: boolean }): ProfileStore
 describe('a poison record', () => {
   it('is isolated and dead-lettered with its reason and stack while its batch and shard carry on; redrive applies it after the fix', async () => {
     const run = randomUUID().slice(0, 8);
-    const store = new DynamoDbProfileStore(clients.dynamodb, settings.profilesTable, new CountingTelemetry());
-    const deadLetters = new DynamoDbDeadLetterStore(clients.dynamodb, settings.profilesTable);
+    const store = new DynamoDbProfileStore(fixture.clients.dynamodb, settings.profilesTable, new CountingTelemetry());
+    const deadLetters = new DynamoDbDeadLetterStore(fixture.clients.dynamodb, settings.profilesTable);
     const trap = { armed: true };
     const telemetry = new CountingTelemetry();
     const poller = new StreamPoller({
-      consumer: 'resolver', client: clients.kinesis, streamName: settings.streamName, dataDir, logger: silentLogger,
+      consumer: 'resolver', client: fixture.clients.kinesis, streamName: settings.streamName, dataDir, logger: silentLogger,
       batchSize: 500, batchWindowMs: 300, maxRetryAttempts: 2,
       handler: createResolverHandler({
         store: poisonedBy(store, trap), deadLetters, config: defaultProfileConfig, telemetry, logger: silentLogger, now: () => new Date(),

@@ -1,36 +1,21 @@
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useEmulators } from '../helpers/emulators.js';
 import { StreamBatchDeadLetters } from '../../lambdas/adapters/aws/stream-batch-dead-letters.js';
-import { createClients, type Clients } from '../../lambdas/composition.js';
 import type { DeliveredRecord } from '../../lambdas/use-cases/archive.js';
 import { redriveDeadLetters } from '../../lambdas/use-cases/redrive.js';
-import { createLocalResources } from '../../local/bootstrap.js';
-import { startEmulators, type Emulators } from '../../local/emulators.js';
-import { localSettings } from '../../local/settings.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'cdp-sqs-dlq-'));
-const settings = localSettings({ CDP_DATA_DIR: dataDir, CDP_SHARDS: '1' });
-let emulators: Emulators;
-let clients: Clients;
-
-beforeAll(async () => {
-  emulators = await startEmulators(dataDir);
-  clients = createClients({ local: emulators.endpoints });
-  await createLocalResources(clients, settings);
-});
-afterAll(async () => emulators?.close());
+const fixture = useEmulators('sqs-dlq');
+const { settings } = fixture;
 
 describe('redrive from the event source mappings\' SQS on-failure queues (AWS)', () => {
   it('reads the batch Lambda gave up on back from the stream, redrives it, and deletes the message; a letter with no records stays', async () => {
     const sequences: string[] = [];
     let shardId = '';
     for (let i = 0; i < 10; i++) {
-      const put = await clients.kinesis.send(new PutRecordCommand({ StreamName: settings.streamName, PartitionKey: 'k', Data: Buffer.from(`record-${i}`) }));
+      const put = await fixture.clients.kinesis.send(new PutRecordCommand({ StreamName: settings.streamName, PartitionKey: 'k', Data: Buffer.from(`record-${i}`) }));
       sequences.push(put.SequenceNumber!);
       shardId = put.ShardId!;
     }
@@ -50,7 +35,7 @@ describe('redrive from the event source mappings\' SQS on-failure queues (AWS)',
       .resolves({ Messages: [] });
     sqs.on(DeleteMessageCommand).resolves({});
 
-    const store = new StreamBatchDeadLetters(new SQSClient({ region: 'us-east-1' }), clients.kinesis, settings.streamName, { archiver: 'https://sqs.example/archiver-dlq' });
+    const store = new StreamBatchDeadLetters(new SQSClient({ region: 'us-east-1' }), fixture.clients.kinesis, settings.streamName, { archiver: 'https://sqs.example/archiver-dlq' });
     const redriven: DeliveredRecord[] = [];
     const report = await redriveDeadLetters([store], { archiver: async (records) => void redriven.push(...records) });
 
