@@ -12,14 +12,12 @@ export type FaultKind = 'throttle' | 'server-error' | 'timeout-before' | 'timeou
 export const AllFaultKinds: readonly FaultKind[] = ['throttle', 'server-error', 'timeout-before', 'timeout-after'];
 
 export interface FaultPlan {
-  /** Share of calls that fail, 0 to 1. */
+  /** Share of calls that fail, 0 to 1: every round(1 / rate)-th eligible call, so a run is repeatable. */
   readonly rate: number;
   /** @default every kind */
   readonly kinds?: readonly FaultKind[];
   /** Which operations may fail, by command name (e.g. `PutRecordsCommand`). @default all */
   readonly commands?: readonly string[];
-  /** @default Math.random */
-  readonly random?: () => number;
 }
 
 /** Counts what was injected, per kind and command, so a test can show the faults happened. */
@@ -27,6 +25,7 @@ export class FaultInjector {
   enabled = true;
   readonly injected = new Map<string, number>();
   calls = 0;
+  private eligible = 0;
   private turn = 0;
 
   constructor(private readonly plan: FaultPlan) {}
@@ -63,8 +62,7 @@ export class FaultInjector {
     this.calls++;
     if (!this.enabled) return undefined;
     if (this.plan.commands && !this.plan.commands.includes(command)) return undefined;
-    const random = this.plan.random ?? Math.random;
-    if (random() >= this.plan.rate) return undefined;
+    if (this.plan.rate <= 0 || ++this.eligible % Math.max(1, Math.round(1 / this.plan.rate)) !== 0) return undefined;
     // Kinds take turns, so even a short run sees each of them.
     const kinds = this.plan.kinds ?? AllFaultKinds;
     return kinds[this.turn++ % kinds.length]!;

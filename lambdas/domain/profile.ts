@@ -151,6 +151,8 @@ function revenueOf(event: CollectedEvent, config: ProfileConfig): number {
 }
 
 function pruneDays(days: Record<string, readonly [number, number]>, lastSeen: number, config: ProfileConfig): Record<string, readonly [number, number]> {
+  // A profile that has seen no event yet (an identifier claimed before a crash, then merged) has no days to prune.
+  if (!Number.isFinite(lastSeen)) return days;
   const oldest = dayOf(lastSeen - (config.bucketDays - 1) * 86_400_000);
   return Object.fromEntries(Object.entries(days).filter(([day]) => day >= oldest));
 }

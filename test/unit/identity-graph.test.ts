@@ -5,7 +5,7 @@ import { identifiersOf, normalizePhone } from '../../lambdas/domain/identifiers.
 import type { CollectedEvent } from '../../lambdas/domain/intake.js';
 import { defaultProfileConfig as config, profileConfigFromJson } from '../../lambdas/domain/profile-config.js';
 import { profileView } from '../../lambdas/domain/profile-view.js';
-import { compactSeen, emptyProfile, recordSeen, SeenRetention } from '../../lambdas/domain/profile.js';
+import { compactSeen, emptyProfile, mergeProfiles, recordSeen, SeenRetention } from '../../lambdas/domain/profile.js';
 import { collected, peopleContent } from '../helpers/events.js';
 
 const NOW = Date.parse('2026-10-20T00:00:00Z');
@@ -337,5 +337,23 @@ describe('order independence (property-based)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('profiles that have seen no event yet', () => {
+  it('merge without error: two identifiers claimed for profiles never written (a crash between claim and write), then linked', () => {
+    expect(() => mergeProfiles(emptyProfile('a', 0), emptyProfile('b', 0), config, 0)).not.toThrow();
+    const graph = new IdentityGraph(config, Date.parse('2026-11-20T00:00:00Z'));
+    graph.loadOwner({ type: 'anonymous_id', value: 'device-a' }, 'orphan-a');
+    graph.loadOwner({ type: 'anonymous_id', value: 'device-b' }, 'orphan-b');
+    graph.completeMerges();
+    graph.adoptOrphans();
+    graph.apply(collected({ type: 'identify', anonymousId: 'device-a', userId: 'u-1' }));
+    graph.apply(collected({ type: 'identify', anonymousId: 'device-b', userId: 'u-1' }));
+    const { profiles } = graph.changes();
+    const live = profiles.map((p) => p.state).filter((p) => p.identifiers.some((i) => i.value === 'u-1'));
+    expect(live).toHaveLength(1);
+    expect(live[0]!.identifiers.map((i) => i.value).sort()).toEqual(['device-a', 'device-b', 'u-1']);
+    expect(live[0]!.computed.eventCounts).toEqual({ $identify: 2 });
   });
 });
