@@ -22,11 +22,13 @@ export interface FaultPlan {
 
 /** Counts what was injected, per kind and command, so a test can show the faults happened. */
 export class FaultInjector {
+  /** Off, no call fails; `rate: 1` while on makes an outage of any length. */
   enabled = true;
   readonly injected = new Map<string, number>();
   calls = 0;
   private eligible = 0;
   private turn = 0;
+
 
   constructor(private readonly plan: FaultPlan) {}
 

@@ -48,7 +48,7 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettin
     archiverBatchWindowMs: int('CDP_ARCHIVER_BATCH_WINDOW_MS', 1_000),
     resolverBatchSize: int('CDP_RESOLVER_BATCH_SIZE', 1_000),
     resolverBatchWindowMs: int('CDP_RESOLVER_BATCH_WINDOW_MS', 500),
-    maxRetryAttempts: int('CDP_MAX_RETRY_ATTEMPTS', 3),
+    maxRetryAttempts: int('CDP_MAX_RETRY_ATTEMPTS', 5),
     importScanIntervalMs: int('CDP_IMPORT_SCAN_MS', 1_000),
   };
 }

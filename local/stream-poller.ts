@@ -20,7 +20,7 @@ export interface StreamPollerOptions {
   readonly batchSize?: number;
   /** Wait up to this long to fill a batch. @default 1000 */
   readonly batchWindowMs?: number;
-  /** Retries of a failing batch before it goes to the dead-letter store. @default 3 */
+  /** Retries of a failing batch before it goes to the dead-letter store (the deployed mapping's 5). @default 5 */
   readonly maxRetryAttempts?: number;
   /** Split a batch whose handler throws and retry each half. @default true */
   readonly bisectOnError?: boolean;
@@ -46,6 +46,8 @@ export class StreamPoller {
   private readonly idlePollMs: number;
   /** Sequence number last checkpointed per shard, for tests and health. */
   readonly positions = new Map<string, string>();
+  /** Invocations that failed (threw, or reported failed items) and were retried or dead-lettered. */
+  failedDeliveries = 0;
   private ready = false;
 
   constructor(private readonly options: StreamPollerOptions) {
@@ -53,7 +55,7 @@ export class StreamPoller {
     this.deadLetters = new FileDeadLetterStore(join(options.dataDir, 'dlq'));
     this.batchSize = options.batchSize ?? 100;
     this.batchWindowMs = options.batchWindowMs ?? 1_000;
-    this.maxRetryAttempts = options.maxRetryAttempts ?? 3;
+    this.maxRetryAttempts = options.maxRetryAttempts ?? 5;
     this.bisectOnError = options.bisectOnError ?? true;
     this.idlePollMs = options.idlePollMs ?? 250;
   }
@@ -138,6 +140,14 @@ export class StreamPoller {
       outcome = { failedFrom: 0, error: error as Error };
     }
     if (outcome.failedFrom === -1) return this.checkpoint(shardId, batch[batch.length - 1]!);
+    this.failedDeliveries++;
+    this.options.logger.warn('batch failed; retrying from the first failed record', {
+      consumer: this.options.consumer,
+      shardId,
+      records: batch.length - outcome.failedFrom,
+      retriesLeft,
+      ...(outcome.error ? { error: `${outcome.error.name}: ${outcome.error.message}` } : {}),
+    });
     if (outcome.failedFrom > 0) await this.checkpoint(shardId, batch[outcome.failedFrom - 1]!);
     const remaining = batch.slice(outcome.failedFrom);
     if (retriesLeft <= 0 || !this.running) {

@@ -60,7 +60,8 @@ export async function expectExactOutcome(runtime: LocalRuntime, workload: People
     let last: unknown;
     await eventually(async () => {
       const response = await fetch(`${runtime.url}/v1/profiles/user_id:${person.userId}`, { headers: admin });
-      if (response.status === 404) return false;
+      // 404 until the resolver got there; 5xx while an injected outage lasts.
+      if (response.status !== 200) return false;
       const view = (await response.json()) as { identifiers: Array<{ type: string; value: string }>; computed: { event_counts: Record<string, number> } };
       last = view;
       const counts = view.computed.event_counts;

@@ -36,3 +36,24 @@ describe.each(['kinesis', 'dynamodb', 's3'] as const)('AWS SDK calls to %s faili
     console.log(JSON.stringify({ service, events: workload.events.length, calls: injector.calls, injected: injector.total, retriedRequests: sent.retries, seconds: (Date.now() - started) / 1000, ...outcome }));
   }, 180_000);
 });
+
+describe('a DynamoDB outage', () => {
+  it('every call failing for 3 s while the resolver works: past the SDK\'s retries, the poller (the ESM) retries the batches; no loss, no double effect', async () => {
+    const injector = new FaultInjector({ rate: 1, kinds: ['server-error', 'throttle'] });
+    injector.enabled = false;
+    runtime = await startInProcess({ clients: (clients: Clients) => clients.dynamodb.middlewareStack.use(injector.plugin('dynamodb')) });
+    const workload = peopleWorkload(randomUUID().slice(0, 8), 30, 20);
+    const [first, ...rest] = interleaved(workload.events);
+    // The write key is cached after the first request, so intake keeps accepting during the outage.
+    await sendUntilAccepted(runtime.url, [first!]);
+    injector.enabled = true;
+    await sendUntilAccepted(runtime.url, rest, { batchSize: 40, concurrency: 4 });
+    await new Promise((r) => setTimeout(r, 3_000));
+    injector.enabled = false;
+    const outcome = await expectExactOutcome(runtime, workload);
+    await expectNoDeadLetters(runtime);
+    const failedDeliveries = runtime.pollers.reduce((n, p) => n + p.failedDeliveries, 0);
+    expect(failedDeliveries).toBeGreaterThan(0);
+    console.log(JSON.stringify({ outage: 'dynamodb', failedDeliveries, events: workload.events.length, injected: injector.total, ...outcome }));
+  }, 180_000);
+});
