@@ -24,6 +24,8 @@ import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
 import { formatDuration, progressReporter } from './progress.js';
 import { localSettings } from './settings.js';
 
+// Merges are logged at INFO by the resolver; an operator's tool shows its progress and problems.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
   const index = args.indexOf(name);

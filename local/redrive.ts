@@ -19,6 +19,8 @@ import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
 import { FileDeadLetterStore } from './file-dead-letter-store.js';
 import { localSettings } from './settings.js';
 
+// Merges are logged at INFO by the resolver; an operator's tool shows its progress and problems.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
 const option = (name: string): string | undefined => {
