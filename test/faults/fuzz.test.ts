@@ -86,8 +86,9 @@ const request = fc.record({
 
 type FuzzRequest = typeof request extends fc.Arbitrary<infer T> ? T : never;
 
-/** Inputs that once broke intake, always tried first. */
+/** Inputs always tried first: one that must be accepted, then those that once broke intake. */
 const Regressions: FuzzRequest[] = [
+  { path: '/v1/track', method: 'POST', contentType: 'application/json', authorization: basicAuth('dev-write-key'), encoding: 'gzip', body: Buffer.from(`{"userId":"${fuzzTag}-ok","event":"Valid"}`) },
   // A 20,000-deep refused event overflowed the stack when its payload was recorded: a 500.
   { path: '/v1/track', method: 'POST', contentType: 'application/json', authorization: basicAuth('dev-write-key'), encoding: 'none', body: Buffer.from(`{"type":"track","userId":"${fuzzTag}-d","event":"x","properties":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}}`) },
   // A lone surrogate escape was accepted as is and made a lake object no JSON reader would read.
