@@ -85,7 +85,7 @@ export async function resolveIsolating(records: readonly DeliveredRecord[], deps
       await resolveIsolating(records.slice(middle), deps);
       return;
     }
-    await deadLetter(records[0]!, error as Error, deps);
+    await deadLetter(records[0]!, error instanceof Error ? error : new Error(String(error)), deps);
   }
 }
 
