@@ -1,7 +1,5 @@
-import { DeleteItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, paginateQuery, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DeadLetter, DeadLetterStore, StoredDeadLetter } from '../../ports/dead-letter-store.js';
-
-type Item = Record<string, AttributeValue>;
 
 const partition = (consumer: string): string => `dl#${consumer}`;
 
@@ -29,22 +27,13 @@ export class DynamoDbDeadLetterStore implements DeadLetterStore {
 
   async *list(consumer?: string): AsyncIterable<StoredDeadLetter> {
     for (const name of consumer ? [consumer] : DeadLetterConsumers) {
-      let start: Item | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: partition(name) } },
-            ExclusiveStartKey: start,
-            ConsistentRead: true,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          yield { key: `${item.pk!.S!}|${item.sk!.S!}`, letter: JSON.parse(item.letter!.S!) as DeadLetter };
-        }
-        start = page.LastEvaluatedKey;
-      } while (start);
+      const pages = paginateQuery(
+        { client: this.client },
+        { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: partition(name) } }, ConsistentRead: true },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) yield { key: `${item.pk!.S!}|${item.sk!.S!}`, letter: JSON.parse(item.letter!.S!) as DeadLetter };
+      }
     }
   }
 

@@ -4,8 +4,8 @@ import {
   ConditionalCheckFailedException,
   DescribeTableCommand,
   PutItemCommand,
-  QueryCommand,
-  ScanCommand,
+  paginateQuery,
+  paginateScan,
   UpdateItemCommand,
   type AttributeValue,
   type BatchGetItemCommandOutput,
@@ -249,21 +249,19 @@ export class DynamoDbProfileStore implements ProfileStore {
   async history(profileIds: readonly string[]): Promise<HistoryEntry[]> {
     const entries: HistoryEntry[] = [];
     for (const id of new Set(profileIds)) {
-      let start: Item | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :h)',
-            ExpressionAttributeValues: { ':pk': { S: `p#${id}` }, ':h': { S: HistoryPrefix } },
-            ExclusiveStartKey: start,
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        );
+      const pages = paginateQuery(
+        { client: this.client },
+        {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :h)',
+          ExpressionAttributeValues: { ':pk': { S: `p#${id}` }, ':h': { S: HistoryPrefix } },
+          ReturnConsumedCapacity: 'TOTAL',
+        },
+      );
+      for await (const page of pages) {
         this.record(page.ConsumedCapacity ? [page.ConsumedCapacity] : undefined, 'read');
         for (const item of page.Items ?? []) if (item.e?.S) entries.push(JSON.parse(item.e.S) as HistoryEntry);
-        start = page.LastEvaluatedKey;
-      } while (start);
+      }
     }
     return entries;
   }
@@ -273,21 +271,17 @@ export class DynamoDbProfileStore implements ProfileStore {
    * for the pipeline: a scan reads the whole table.
    */
   async *scanLiveProfiles(): AsyncIterable<ProfileState> {
-    let start: Item | undefined;
-    do {
-      const page = await this.client.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          FilterExpression: 'sk = :profile AND attribute_exists(d) AND attribute_not_exists(#to)',
-          ExpressionAttributeNames: { '#to': 'to' },
-          ExpressionAttributeValues: { ':profile': { S: ProfileSortKey } },
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of page.Items ?? []) yield decodeState(item.d!.B!, item.s?.B);
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const pages = paginateScan(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        FilterExpression: 'sk = :profile AND attribute_exists(d) AND attribute_not_exists(#to)',
+        ExpressionAttributeNames: { '#to': 'to' },
+        ExpressionAttributeValues: { ':profile': { S: ProfileSortKey } },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) yield decodeState(item.d!.B!, item.s?.B);
   }
 
   async ping(): Promise<void> {
