@@ -101,6 +101,12 @@ export const Catalog = {
 } as const;
 
 /** DynamoDB key schema of the credentials table (write keys and admin tokens, stored hashed). */
+/** A DynamoDB key schema, shared by the CDK constructs and the local runtime's bootstrap. */
+export interface TableDefinition {
+  readonly partitionKey: { readonly name: string; readonly type: 'S' };
+  readonly sortKey?: { readonly name: string; readonly type: 'S' };
+}
+
 export const CredentialsTableDefinition = {
   partitionKey: { name: 'keyHash', type: 'S' },
 } as const;

@@ -2,7 +2,7 @@ import { CreateTableCommand, ResourceInUseException } from '@aws-sdk/client-dyna
 import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException as StreamInUse } from '@aws-sdk/client-kinesis';
 import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { Clients } from '../lambdas/composition.js';
-import { CredentialsTableDefinition, ProfilesTableDefinition } from '../lambdas/contracts.js';
+import { CredentialsTableDefinition, ProfilesTableDefinition, type TableDefinition } from '../lambdas/contracts.js';
 import { sleep } from '../lambdas/adapters/retry.js';
 import type { LocalSettings } from './settings.js';
 
@@ -11,34 +11,8 @@ import type { LocalSettings } from './settings.js';
  * Idempotent: a restart on the same data dir finds them and carries on.
  */
 export async function createLocalResources(clients: Clients, settings: LocalSettings): Promise<void> {
-  const key = CredentialsTableDefinition.partitionKey;
-  await ignore(ResourceInUseException, () =>
-    clients.dynamodb.send(
-      new CreateTableCommand({
-        TableName: settings.credentialsTable,
-        AttributeDefinitions: [{ AttributeName: key.name, AttributeType: key.type }],
-        KeySchema: [{ AttributeName: key.name, KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    ),
-  );
-  const profiles = ProfilesTableDefinition;
-  await ignore(ResourceInUseException, () =>
-    clients.dynamodb.send(
-      new CreateTableCommand({
-        TableName: settings.profilesTable,
-        AttributeDefinitions: [
-          { AttributeName: profiles.partitionKey.name, AttributeType: profiles.partitionKey.type },
-          { AttributeName: profiles.sortKey.name, AttributeType: profiles.sortKey.type },
-        ],
-        KeySchema: [
-          { AttributeName: profiles.partitionKey.name, KeyType: 'HASH' },
-          { AttributeName: profiles.sortKey.name, KeyType: 'RANGE' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    ),
-  );
+  await createTable(clients, settings.credentialsTable, CredentialsTableDefinition);
+  await createTable(clients, settings.profilesTable, ProfilesTableDefinition);
   await ignore(StreamInUse, () =>
     clients.kinesis.send(new CreateStreamCommand({ StreamName: settings.streamName, ShardCount: settings.shardCount })),
   );
@@ -56,6 +30,28 @@ export async function createLocalResources(clients: Clients, settings: LocalSett
 type ErrorType = abstract new (...args: never[]) => Error;
 
 /** Runs a create call, treating "already exists" errors as success. */
+/** An on-demand table with the key schema of a contract's table definition. */
+async function createTable(
+  clients: Clients,
+  name: string,
+  definition: TableDefinition,
+): Promise<void> {
+  const keys = [
+    { ...definition.partitionKey, role: 'HASH' as const },
+    ...(definition.sortKey ? [{ ...definition.sortKey, role: 'RANGE' as const }] : []),
+  ];
+  await ignore(ResourceInUseException, () =>
+    clients.dynamodb.send(
+      new CreateTableCommand({
+        TableName: name,
+        AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+        KeySchema: keys.map((k) => ({ AttributeName: k.name, KeyType: k.role })),
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    ),
+  );
+}
+
 async function ignore(types: ErrorType | ErrorType[], action: () => Promise<unknown>): Promise<void> {
   try {
     await action();

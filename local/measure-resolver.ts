@@ -6,11 +6,10 @@
  *   npm run measure:resolver            # 20,000 workload events at 100 events/s, 1 shard, 1 s window
  *   BENCH_EVENTS=200000 BENCH_RATE=100 CDP_SHARDS=1 npm run measure:resolver
  */
-import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DynamoDbProfileStore } from '../lambdas/adapters/aws/dynamodb-profile-store.js';
 import { CountingTelemetry } from '../lambdas/adapters/local/counting-telemetry.js';
 import { createClients } from '../lambdas/composition.js';
@@ -22,6 +21,7 @@ import type { DeliveredRecord } from '../lambdas/use-cases/archive.js';
 import { resolveBatch } from '../lambdas/use-cases/resolve.js';
 import { createLocalResources } from './bootstrap.js';
 import { startEmulators } from './emulators.js';
+import { workloadBodies } from './bench/workload.js';
 import { localSettings } from './settings.js';
 
 const env = process.env;
@@ -32,12 +32,6 @@ const windowSeconds = Number(env.BENCH_RESOLVER_WINDOW_S ?? 2);
 const maxBatch = Number(env.CDP_RESOLVER_BATCH_SIZE ?? 1_000);
 const batchSize = Math.max(1, Math.min(maxBatch, Math.ceil((rate / shards) * windowSeconds)));
 
-function workload(): string[] {
-  if (env.BENCH_WORKLOAD) return readFileSync(env.BENCH_WORKLOAD, 'utf8').split('\n').filter(Boolean);
-  const script = resolve(import.meta.dirname, '../../shared/bench/workload.mjs');
-  return execFileSync(process.execPath, [script, '--events', String(events)], { maxBuffer: 1024 * 1024 * 1024 }).toString().split('\n').filter(Boolean);
-}
-
 /** Kinesis maps the MD5 of the partition key onto evenly split hash-key ranges. */
 function shardOf(partitionKey: string): number {
   const hash = BigInt(`0x${createHash('md5').update(partitionKey).digest('hex')}`);
@@ -45,7 +39,7 @@ function shardOf(partitionKey: string): number {
 }
 
 const collectedEvents: CollectedEvent[] = [];
-for (const line of workload()) {
+for (const line of workloadBodies({ events, ...(env.BENCH_WORKLOAD ? { file: env.BENCH_WORKLOAD } : {}) })) {
   const body = JSON.parse(line) as { batch: unknown[]; sentAt?: string };
   for (const [index, raw] of body.batch.entries()) {
     const timestamp = (raw as { timestamp: string }).timestamp;

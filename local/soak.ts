@@ -10,13 +10,13 @@
  *
  * The last line of output is one JSON object; the exit code is 1 if anything failed.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sleep } from '../lambdas/adapters/retry.js';
 import { pipelineProgress, startLocalRuntime, type LocalRuntime } from './runtime.js';
 import { localSettings } from './settings.js';
+import { workloadBodies } from './bench/workload.js';
 
 const env = process.env;
 const positive = (name: string, fallback: number): number => {
@@ -32,15 +32,6 @@ const MaxInFlight = 16;
 env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 const MiB = 1024 * 1024;
 const gc = (globalThis as { gc?: () => void }).gc;
-
-/** Request bodies of the standard workload, `batchSize` events each. */
-function workload(events: number): string[] {
-  const script = resolve(import.meta.dirname, '../../shared/bench/workload.mjs');
-  return execFileSync(process.execPath, [script, '--events', String(events), '--batch', String(batchSize)], { maxBuffer: 2 ** 31 - 1 })
-    .toString()
-    .split('\n')
-    .filter(Boolean);
-}
 
 interface MemorySample {
   readonly at: number;
@@ -69,7 +60,7 @@ async function deadLetterCount(runtime: LocalRuntime, dataDir: string): Promise<
 }
 
 async function main(): Promise<number> {
-  const batches = workload(Math.ceil(seconds * rate));
+  const batches = workloadBodies({ events: Math.ceil(seconds * rate), batch: batchSize });
   const events = batches.reduce((n, body) => n + (JSON.parse(body) as { batch: unknown[] }).batch.length, 0);
   const dataDir = env.CDP_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'cdp-soak-'));
   const runtime = await startLocalRuntime(localSettings({ ...env, CDP_DATA_DIR: dataDir, CDP_PORT: '0' }));

@@ -1,5 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { configFromEnvironment, createObservability, deadLetterStore, dynamoDbClient, lazily, profileStore, resolveDependencies } from '../composition.js';
+import { configFromEnvironment, createObservability, deadLetterStore, dynamoDbClient, isolatingResolveDependencies, lazily, profileStore } from '../composition.js';
 import { resolveIsolating, type IsolatingResolveDependencies } from '../use-cases/resolve.js';
 import type { KinesisHandler } from './archiver.js';
 import { toDeliveredRecords } from './kinesis.js';
@@ -25,9 +25,8 @@ const production = lazily(() => {
   const config = configFromEnvironment();
   const observability = createObservability(config);
   const client = dynamoDbClient(config);
-  return createResolverHandler({
-    ...resolveDependencies({ ...observability, config, profiles: profileStore(config, observability, client) }),
-    deadLetters: deadLetterStore(config, client),
-  });
+  return createResolverHandler(
+    isolatingResolveDependencies({ ...observability, config, profiles: profileStore(config, observability, client), deadLetters: deadLetterStore(config, client) }),
+  );
 });
 export const handler: KinesisHandler = (event) => production()(event);

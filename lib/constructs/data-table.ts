@@ -2,11 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 
-/** A key schema from lambdas/contracts.ts, shared with the local runtime's bootstrap. */
-export interface TableDefinition {
-  readonly partitionKey: { readonly name: string; readonly type: 'S' };
-  readonly sortKey?: { readonly name: string; readonly type: 'S' };
-}
+import type { TableDefinition } from '../../lambdas/contracts.js';
 
 export interface DataTableProps {
   readonly definition: TableDefinition;

@@ -3,14 +3,14 @@
  * billable unit, prices it per million events, and measures throughput, freshness, bundle sizes
  * and cold init. The last line of output is one JSON object (docs/benchmarks.md).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sleep } from '../../lambdas/adapters/retry.js';
 import { localSettings } from '../settings.js';
 import { pipelineProgress, startLocalRuntime, type LocalRuntime } from '../runtime.js';
 import { measureBundles } from './bundles.js';
+import { workloadBodies } from './workload.js';
 import { priceRun, type MeteredCounts } from './cost-model.js';
 import { captureLogs, Meter } from './metering.js';
 import { Anchors } from './prices.js';
@@ -39,12 +39,6 @@ const resolverBatch = Math.min(Deployed.resolverBatchSize, Math.ceil(perShardRat
 const archiverBatch = Math.min(Deployed.archiverBatchSize, Math.ceil(perShardRate * Deployed.archiverWindowS));
 /** Lambda's own START/END/REPORT records per invocation in JSON log format (not emitted locally). */
 const PlatformLogBytesPerInvocation = 550;
-
-function workloadLines(): string[] {
-  if (env.BENCH_WORKLOAD) return readFileSync(env.BENCH_WORKLOAD, 'utf8').split('\n').filter(Boolean);
-  const script = resolve(import.meta.dirname, '../../../shared/bench/workload.mjs');
-  return execFileSync(process.execPath, [script, '--events', String(settings.events)], { maxBuffer: 2 ** 31 - 1 }).toString().split('\n').filter(Boolean);
-}
 
 async function post(runtime: LocalRuntime, body: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
@@ -88,7 +82,7 @@ const percentile = (sorted: readonly number[], p: number): number => sorted[Math
 const round = (value: number, digits = 4): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
 async function main(): Promise<void> {
-  const lines = workloadLines();
+  const lines = workloadBodies({ events: settings.events, ...(env.BENCH_WORKLOAD ? { file: env.BENCH_WORKLOAD } : {}) });
   const events = lines.reduce((n, line) => n + (JSON.parse(line) as { batch: unknown[] }).batch.length, 0);
   process.env.POWERTOOLS_LOG_LEVEL = 'INFO'; // as deployed, so log volume is what CloudWatch would ingest
   const meter = new Meter();
