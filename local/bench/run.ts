@@ -32,7 +32,7 @@ const settings = {
   freshnessSeconds: int('BENCH_FRESHNESS_SECONDS', 10),
   segments: env.BENCH_SEGMENTS ? Number(env.BENCH_SEGMENTS) : 0,
   shards: int('CDP_SHARDS', Deployed.shards),
-  workload: env.BENCH_WORKLOAD ?? 'node ../shared/bench/workload.mjs',
+  workload: env.BENCH_WORKLOAD ?? 'standard (local/bench/standard-workload.mjs)',
 };
 const perShardRate = settings.rate / settings.shards;
 const resolverBatch = Math.min(Deployed.resolverBatchSize, Math.ceil(perShardRate * Deployed.resolverWindowS));
