@@ -141,11 +141,11 @@ export class StreamPoller {
     }
     if (outcome.failedFrom === -1) return this.checkpoint(shardId, batch[batch.length - 1]!);
     this.failedDeliveries++;
-    this.options.logger.warn('batch failed; retrying from the first failed record', {
+    this.options.logger.warn('batch failed', {
       consumer: this.options.consumer,
       shardId,
       records: batch.length - outcome.failedFrom,
-      retriesLeft,
+      then: !this.running ? 'redelivered after a restart' : retriesLeft > 0 ? 'retried from the first failed record' : 'dead-lettered',
       ...(outcome.error ? { error: `${outcome.error.name}: ${outcome.error.message}` } : {}),
     });
     if (outcome.failedFrom > 0) await this.checkpoint(shardId, batch[outcome.failedFrom - 1]!);

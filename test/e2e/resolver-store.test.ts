@@ -1,11 +1,6 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { decodeState, DynamoDbProfileStore } from '../../lambdas/adapters/aws/dynamodb-profile-store.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbProfileStore } from '../../lambdas/adapters/aws/dynamodb-profile-store.js';
 import { CountingTelemetry } from '../../lambdas/adapters/local/counting-telemetry.js';
-import { createClients, type Clients } from '../../lambdas/composition.js';
 import type { CollectedEvent } from '../../lambdas/domain/intake.js';
 import { defaultProfileConfig } from '../../lambdas/domain/profile-config.js';
 import type { ProfileState } from '../../lambdas/domain/profile.js';
@@ -14,27 +9,17 @@ import type { ProfileStore } from '../../lambdas/ports/profile-store.js';
 import type { DeliveredRecord } from '../../lambdas/use-cases/archive.js';
 import { resolveBatch, type ResolveDependencies } from '../../lambdas/use-cases/resolve.js';
 import { createLocalResources } from '../../local/bootstrap.js';
-import { startEmulators, type Emulators } from '../../local/emulators.js';
-import { localSettings } from '../../local/settings.js';
+import { useEmulators } from '../helpers/emulators.js';
 import { collected, peopleContent } from '../helpers/events.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'cdp-resolver-'));
-const settings = localSettings({ CDP_DATA_DIR: dataDir });
-let emulators: Emulators;
-let clients: Clients;
-let table = settings.profilesTable;
+const fixture = useEmulators('resolver');
+let table = fixture.settings.profilesTable;
 let tableCount = 0;
-
-beforeAll(async () => {
-  emulators = await startEmulators(dataDir);
-  clients = createClients({ local: emulators.endpoints });
-});
-afterAll(async () => emulators?.close());
 
 /** A fresh table per test, so tests never see each other's profiles. */
 beforeEach(async () => {
   table = `profiles-${++tableCount}`;
-  await createLocalResources(clients, { ...settings, profilesTable: table });
+  await createLocalResources(fixture.clients, { ...fixture.settings, profilesTable: table });
 });
 
 const toRecords = (events: readonly CollectedEvent[]): DeliveredRecord[] =>
@@ -44,11 +29,12 @@ function deps(store: ProfileStore, telemetry = new CountingTelemetry()): Resolve
   return { store, config: defaultProfileConfig, telemetry, logger: silentLogger, now: () => new Date('2026-10-20T00:00:00Z') };
 }
 
-const storeFor = (telemetry = new CountingTelemetry()) => new DynamoDbProfileStore(clients.dynamodb, table, telemetry);
+const storeFor = (telemetry = new CountingTelemetry()) => new DynamoDbProfileStore(fixture.clients.dynamodb, table, telemetry);
 
 async function liveProfiles(): Promise<ProfileState[]> {
-  const result = await clients.dynamodb.send(new ScanCommand({ TableName: table }));
-  return (result.Items ?? []).filter((item) => item.sk?.S === 'profile' && item.d?.B && !item.to).map((item) => decodeState(item.d!.B!, item.s?.B));
+  const profiles: ProfileState[] = [];
+  for await (const profile of storeFor().scanLiveProfiles()) profiles.push(profile);
+  return profiles;
 }
 
 /** Every identifier resolves, through redirects if need be, to the one live profile that lists it. */
@@ -155,7 +141,7 @@ describe('resolver on DynamoDB (dynalite)', () => {
     let crashes = 0;
     for (let failAfter = 0; ; failAfter++) {
       table = `profiles-crash-${failAfter}`;
-      await createLocalResources(clients, { ...settings, profilesTable: table });
+      await createLocalResources(fixture.clients, { ...fixture.settings, profilesTable: table });
       await resolveBatch(toRecords(batches[0]!), deps(storeFor()));
       const crashed = await resolveBatch(toRecords(batches[1]!), deps(crashingStore(storeFor(), failAfter))).then(
         () => false,
@@ -199,7 +185,7 @@ describe('resolver on DynamoDB (dynalite)', () => {
     let conflicts = 0;
     for (let round = 0; round < 3; round++) {
       table = `profiles-race-${round}`;
-      await createLocalResources(clients, { ...settings, profilesTable: table });
+      await createLocalResources(fixture.clients, { ...fixture.settings, profilesTable: table });
       const telemetry = new CountingTelemetry();
       const run = async (shard: CollectedEvent[]) => {
         for (let i = 0; i < shard.length; i += 2) await resolveBatch(toRecords(shard.slice(i, i + 2)), deps(storeFor(telemetry), telemetry));
