@@ -22,20 +22,15 @@ import { createLocalResources } from './bootstrap.js';
 import { DuckDbLakeQuery } from './duckdb-lake-query.js';
 import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
 import { formatDuration, progressReporter } from './progress.js';
+import { toolOptions } from './cli-args.js';
 import { localSettings } from './settings.js';
 
 // Merges are logged at INFO by the resolver; an operator's tool shows its progress and problems.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-const args = process.argv.slice(2);
-const option = (name: string): string | undefined => {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : undefined;
-};
-const known = new Set(['--into', '--verify', '--aws']);
-if (args.some((a, i) => a.startsWith('--') && !known.has(a)) || (args.includes('--into') && !option('--into'))) {
-  console.error('usage: npm run rebuild -- [--into TABLE] [--verify] [--aws]');
-  process.exit(2);
-}
+const options = toolOptions(
+  { into: { type: 'string' }, verify: { type: 'boolean' }, aws: { type: 'boolean' } },
+  'npm run rebuild -- [--into TABLE] [--verify] [--aws]',
+);
 
 async function all(store: DynamoDbProfileStore): Promise<ProfileState[]> {
   const profiles: ProfileState[] = [];
@@ -44,12 +39,12 @@ async function all(store: DynamoDbProfileStore): Promise<ProfileState[]> {
 }
 
 try {
-  const aws = args.includes('--aws');
+  const aws = options.aws === true;
   const settings = localSettings();
   const endpoints = aws ? undefined : await readEndpointsFile(settings.dataDir);
   const config = endpoints ? localRuntimeConfig(endpoints, 'cdp-rebuild') : configFromEnvironment();
   if (!config.profilesTable) throw new Error('set CDP_PROFILES_TABLE from the stack outputs');
-  const into = option('--into') ?? config.profilesTable;
+  const into = options.into ?? config.profilesTable;
   const composition = compose({ ...config, profilesTable: into });
   if (endpoints) await createLocalResources(composition.clients, { ...settings, profilesTable: into });
   const target = composition.profiles;
@@ -69,7 +64,7 @@ try {
   console.error(`rebuilt ${into} from ${result.events.toLocaleString('en-US')} events in ${formatDuration(result.elapsedMs / 1000)}`);
 
   let verification: ReturnType<typeof comparePeople> | undefined;
-  if (args.includes('--verify')) {
+  if (options.verify) {
     if (into === config.profilesTable) throw new Error('--verify compares with the live table; rebuild --into another table');
     const live = new DynamoDbProfileStore(composition.clients.dynamodb, config.profilesTable, composition.telemetry);
     verification = comparePeople(await all(live), await all(target));

@@ -17,24 +17,18 @@ import type { DeadLetterStore } from '../lambdas/ports/dead-letter-store.js';
 import { redriveDeadLetters, type LetterOutcome } from '../lambdas/use-cases/redrive.js';
 import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
 import { FileDeadLetterStore } from './file-dead-letter-store.js';
+import { toolOptions } from './cli-args.js';
 import { localSettings } from './settings.js';
 
 // Merges are logged at INFO by the resolver; an operator's tool shows its progress and problems.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-const args = process.argv.slice(2);
-const flag = (name: string): boolean => args.includes(name);
-const option = (name: string): string | undefined => {
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : undefined;
-};
-const unknown = args.filter((a, i) => a.startsWith('--') && !['--consumer', '--dry-run', '--aws'].includes(a) && args[i - 1] !== '--consumer');
-if (unknown.length > 0 || (flag('--consumer') && !option('--consumer'))) {
-  console.error('usage: npm run redrive -- [--consumer resolver|archiver] [--dry-run] [--aws]');
-  process.exit(2);
-}
+const options = toolOptions(
+  { consumer: { type: 'string' }, 'dry-run': { type: 'boolean' }, aws: { type: 'boolean' } },
+  'npm run redrive -- [--consumer resolver|archiver] [--dry-run] [--aws]',
+);
 
 try {
-  const aws = flag('--aws');
+  const aws = options.aws === true;
   const config = aws ? configFromEnvironment() : localRuntimeConfig(await readEndpointsFile(localSettings().dataDir), 'cdp-redrive');
   if (aws && !config.profilesTable) throw new Error('set CDP_PROFILES_TABLE (and CDP_LAKE_BUCKET) from the stack outputs');
   const composition = compose(config);
@@ -50,9 +44,9 @@ try {
     }
   }
   const consumers = redriveConsumers(resolveDependencies(composition), archiveDependencies(composition));
-  const consumer = option('--consumer');
+  const consumer = options.consumer;
   const report = await redriveDeadLetters(stores, consumers, {
-    dryRun: flag('--dry-run'),
+    dryRun: options['dry-run'] === true,
     ...(consumer ? { consumer } : {}),
     onLetter: (outcome: LetterOutcome) =>
       console.error(`${outcome.status.padEnd(11)} ${outcome.consumer} ${outcome.key} (${outcome.records} records)${outcome.reason ? `: ${outcome.reason}` : ''}`),
