@@ -16,8 +16,6 @@ export interface FaultPlan {
   readonly rate: number;
   /** @default every kind */
   readonly kinds?: readonly FaultKind[];
-  /** Which operations may fail, by command name (e.g. `PutRecordsCommand`). @default all */
-  readonly commands?: readonly string[];
 }
 
 /** Counts what was injected, per kind and command, so a test can show the faults happened. */
@@ -28,7 +26,6 @@ export class FaultInjector {
   calls = 0;
   private eligible = 0;
   private turn = 0;
-
 
   constructor(private readonly plan: FaultPlan) {}
 
@@ -49,9 +46,10 @@ export class FaultInjector {
   private middleware(service: string): DeserializeMiddleware<object, object> {
     return (next, context) => async (args) => {
       const command = String(context.commandName ?? 'unknown');
-      const kind = this.draw(command);
+      const kind = this.draw();
       if (kind === undefined) return next(args);
-      this.injected.set(`${service}.${command}.${kind}`, (this.injected.get(`${service}.${command}.${kind}`) ?? 0) + 1);
+      const key = `${service}.${command}.${kind}`;
+      this.injected.set(key, (this.injected.get(key) ?? 0) + 1);
       if (kind === 'timeout-after') {
         await next(args);
         throw injectedError(kind, service, command);
@@ -60,10 +58,9 @@ export class FaultInjector {
     };
   }
 
-  private draw(command: string): FaultKind | undefined {
+  private draw(): FaultKind | undefined {
     this.calls++;
     if (!this.enabled) return undefined;
-    if (this.plan.commands && !this.plan.commands.includes(command)) return undefined;
     if (this.plan.rate <= 0 || ++this.eligible % Math.max(1, Math.round(1 / this.plan.rate)) !== 0) return undefined;
     // Kinds take turns, so even a short run sees each of them.
     const kinds = this.plan.kinds ?? AllFaultKinds;
