@@ -1,6 +1,8 @@
 /**
- * The one composition root: builds SDK clients and adapters from the environment. Cloud and the
- * local runtime differ only in what is chosen here, never in the use cases.
+ * The composition root: the one place that builds SDK clients and adapters from configuration,
+ * for AWS or for the local emulators, and assembles the use cases' dependencies from them. Each
+ * handler module's entry point and the local runtime call these builders; neither chooses an
+ * adapter itself. Cloud and local differ only in what is chosen here, never in the use cases.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -20,13 +22,14 @@ import { CountingTelemetry } from './adapters/local/counting-telemetry.js';
 import type { AppLogger } from './ports/logger.js';
 import type { Telemetry } from './ports/telemetry.js';
 import { Authenticator } from './use-cases/authenticate.js';
-import { archiveBatch, type ArchiveDependencies, type DeliveredRecord } from './use-cases/archive.js';
+import { archiveBatch, type ArchiveDependencies } from './use-cases/archive.js';
+import type { DeliveredRecord } from './ports/event-stream.js';
 import type { RedriveConsumer } from './use-cases/redrive.js';
 import type { ImportDependencies } from './use-cases/import-file.js';
 import type { IngestDependencies } from './use-cases/ingest.js';
 import { resolveBatch, type IsolatingResolveDependencies, type ResolveDependencies } from './use-cases/resolve.js';
 import { ProfileService } from './use-cases/profiles.js';
-import type { ProfileApiDependencies } from './handlers/profiles.js';
+import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { LakeQuery } from './ports/lake-query.js';
 import { AthenaLakeQuery, type AthenaTarget } from './adapters/aws/athena-lake-query.js';
 import { RejectionLog } from './use-cases/rejection-log.js';
@@ -130,11 +133,23 @@ export interface Observability {
   readonly telemetry: Telemetry;
 }
 
-export function createObservability(config: RuntimeConfig, telemetry?: Telemetry): Observability {
-  const logger = new Logger({ serviceName: config.serviceName });
-  if (telemetry) return { logger, telemetry };
-  if (config.local) return { logger, telemetry: new CountingTelemetry() };
-  return { logger, telemetry: new PowertoolsTelemetry(new Metrics({ namespace: MetricsNamespace, serviceName: config.serviceName })) };
+/** Observability of the local runtime and the operators' tools: JSON logs, and counters kept in memory. */
+export function createObservability(config: Pick<RuntimeConfig, 'serviceName'>, telemetry: Telemetry = new CountingTelemetry()): Observability {
+  return { logger: new Logger({ serviceName: config.serviceName }), telemetry };
+}
+
+/**
+ * Observability of a deployed function: Powertools' logger and CloudWatch metrics (EMF), which
+ * the function's entry point wires to the Lambda context (lambdas/handlers/shared/lambda.ts).
+ */
+export interface LambdaObservability extends Observability {
+  readonly logger: PowertoolsLogger;
+  readonly metrics: Metrics;
+}
+
+export function lambdaObservability(config: Pick<RuntimeConfig, 'serviceName'>): LambdaObservability {
+  const metrics = new Metrics({ namespace: MetricsNamespace, serviceName: config.serviceName });
+  return { logger: new Logger({ serviceName: config.serviceName }), metrics, telemetry: new PowertoolsTelemetry(metrics) };
 }
 
 export interface Composition extends Observability {
@@ -232,24 +247,10 @@ export function redriveConsumers(resolve: ResolveDependencies, archive?: Archive
   };
 }
 
-/** The profile API's dependencies; the lake is Athena unless the local runtime passes DuckDB. */
-export function profileApiDependencies(
-  c: Pick<Composition, 'credentials' | 'profiles' | 'config' | 'telemetry' | 'logger'>,
-  lake?: LakeQuery,
-): ProfileApiDependencies {
+/** The profile service; its lake is Athena unless the local runtime passes DuckDB. */
+export function profileService(c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger'>, lake?: LakeQuery): ProfileService {
   const athena = c.config.athena;
   const lakeQuery = lake ?? (athena ? new AthenaLakeQuery(athena) : undefined);
   if (!lakeQuery) throw new Error(`environment variables ${Env.athenaWorkGroup} and ${Env.glueDatabase} are not set`);
-  return {
-    authenticator: new Authenticator(c.credentials),
-    service: new ProfileService({ ...resolveDependencies(c), lake: lakeQuery }),
-    telemetry: c.telemetry,
-    logger: c.logger,
-  };
-}
-
-/** Builds a handler's dependencies on first use, so importing a handler module has no side effects. */
-export function lazily<T>(build: () => T): () => T {
-  let built: T | undefined;
-  return () => (built ??= build());
+  return new ProfileService({ ...resolveDependencies(c), lake: lakeQuery });
 }

@@ -55,6 +55,12 @@ export const LakeLayout = {
   quarantinePrefix: 'quarantine/',
   importsPrefix: 'imports/',
   importResultSuffix: '.result.json',
+  /**
+   * File types imported from `imports/`, each also accepted with `.gz`, matched without regard to
+   * case. S3 notification suffix filters are case-sensitive, so the stack notifies on the prefix
+   * and the importer checks the name.
+   */
+  importFileSuffixes: ['.ndjson', '.jsonl', '.json', '.csv'],
   athenaResultsPrefix: 'athena-results/',
 } as const;
 
@@ -100,13 +106,13 @@ export const Catalog = {
   rejectionsTable: 'rejections',
 } as const;
 
-/** DynamoDB key schema of the credentials table (write keys and admin tokens, stored hashed). */
 /** A DynamoDB key schema, shared by the CDK constructs and the local runtime's bootstrap. */
 export interface TableDefinition {
   readonly partitionKey: { readonly name: string; readonly type: 'S' };
   readonly sortKey?: { readonly name: string; readonly type: 'S' };
 }
 
+/** DynamoDB key schema of the credentials table (write keys and admin tokens, stored hashed). */
 export const CredentialsTableDefinition = {
   partitionKey: { name: 'keyHash', type: 'S' },
 } as const;
@@ -134,3 +140,72 @@ export const FunctionMemoryMb = {
   'admin-authorizer': 256,
 } as const;
 export type HandlerName = keyof typeof FunctionMemoryMb;
+
+/**
+ * The stream's consumers: one Lambda each, fed by an event source mapping in AWS and by a poller
+ * locally. Batch size and window are the deployed defaults (stack props override them); the local
+ * runtime keeps the batch sizes and uses shorter windows (docs/architecture.md).
+ */
+export const StreamConsumers = {
+  archiver: { handler: 'archiver', batchSize: 10_000, batchingWindowSeconds: 60, timeoutSeconds: 120 },
+  resolver: { handler: 'resolver', batchSize: 1_000, batchingWindowSeconds: 2, timeoutSeconds: 120 },
+} as const satisfies Readonly<Record<string, StreamConsumerDefinition>>;
+export type StreamConsumerName = keyof typeof StreamConsumers;
+
+export interface StreamConsumerDefinition {
+  readonly handler: HandlerName;
+  /** Records per invocation, at most. */
+  readonly batchSize: number;
+  /** How long the event source mapping gathers records before invoking with a smaller batch. */
+  readonly batchingWindowSeconds: number;
+  readonly timeoutSeconds: number;
+}
+
+/** What every stream consumer does with a failing batch, in AWS and locally. */
+export const StreamConsumerRetries = { retryAttempts: 5, maxRecordAgeHours: 24 } as const;
+
+/** Who may call a route: a source's write key (checked by the function), an admin token (authorizer and function), or anyone. */
+export type RouteAuth = 'write-key' | 'admin' | 'none';
+
+export interface HttpRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** API Gateway's route path; `{name}` is a path parameter matching one segment. */
+  readonly path: string;
+  readonly handler: HandlerName;
+  readonly auth: RouteAuth;
+  /** What the handler does for this route. */
+  readonly operation: string;
+}
+
+/**
+ * Path segment after `/v1/` → intake call, for every call of Segment's HTTP Tracking API and the
+ * one-letter paths analytics.js uses.
+ */
+export const IntakeCallPaths = {
+  batch: 'batch', import: 'batch', b: 'batch',
+  identify: 'identify', i: 'identify',
+  track: 'track', t: 'track',
+  page: 'page', p: 'page',
+  screen: 'screen', s: 'screen',
+  group: 'group', g: 'group',
+  alias: 'alias', a: 'alias',
+} as const;
+
+/**
+ * Every HTTP route of the API, read by the CDK app (API Gateway routes and authorizers), by the
+ * handlers (which operation a request is) and by the local server (which function serves it).
+ * A request no route matches is answered by {@link UnmatchedRouteHandler}.
+ */
+export const HttpRoutes: readonly HttpRoute[] = [
+  { method: 'GET', path: '/health', handler: 'ingest', auth: 'none', operation: 'health' },
+  ...Object.entries(IntakeCallPaths).map(([segment, call]): HttpRoute => ({
+    method: 'POST', path: `/v1/${segment}`, handler: 'ingest', auth: 'write-key', operation: call,
+  })),
+  { method: 'GET', path: '/v1/profiles/{ref}', handler: 'profiles', auth: 'admin', operation: 'getProfile' },
+  { method: 'GET', path: '/v1/profiles/{ref}/events', handler: 'profiles', auth: 'admin', operation: 'getProfileEvents' },
+  { method: 'GET', path: '/v1/profiles/{ref}/merges', handler: 'profiles', auth: 'admin', operation: 'getProfileMerges' },
+  { method: 'POST', path: '/v1/profiles/{ref}/split', handler: 'profiles', auth: 'admin', operation: 'splitProfile' },
+];
+
+/** Answers requests no route matches (API Gateway's `$default` route), with a JSON 404. */
+export const UnmatchedRouteHandler: HandlerName = 'ingest';

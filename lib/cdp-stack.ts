@@ -1,13 +1,13 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Catalog, CredentialsTableDefinition, Env, LakeLayout, ProfilesTableDefinition } from '../lambdas/contracts.js';
+import { Catalog, CredentialsTableDefinition, Env, LakeLayout, ProfilesTableDefinition, StreamConsumers } from '../lambdas/contracts.js';
 import { profileConfigFromJson } from '../lambdas/domain/profile-config.js';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { BatchImport } from './constructs/batch-import.js';
 import { DataTable } from './constructs/data-table.js';
-import { ProfileApi } from './constructs/profile-api.js';
+import { ApiRoutes } from './constructs/api-routes.js';
 import { EventStream } from './constructs/event-stream.js';
-import { IntakeApi } from './constructs/intake-api.js';
+import { CdpHttpApi } from './constructs/http-api.js';
 import { LakeCatalog } from './constructs/lake-catalog.js';
 import { LakeStorage } from './constructs/lake-storage.js';
 import { OperationsMonitoring } from './constructs/operations-monitoring.js';
@@ -21,15 +21,15 @@ export interface CdpStackProps extends StackProps {
   readonly streamCapacity?: 'provisioned' | 'on-demand';
   /** @default 1 */
   readonly shardCount?: number;
-  /** Archiver batching window; longer windows write fewer, larger lake objects. @default Duration.seconds(60) */
+  /** Archiver batching window; longer windows write fewer, larger lake objects. @default StreamConsumers.archiver: 60 s */
   readonly archiverBatchingWindow?: Duration;
-  /** @default 10000 */
+  /** @default StreamConsumers.archiver: 10000 */
   readonly archiverBatchSize?: number;
-  /** Resolver batch size; larger batches coalesce more events into each profile write. @default 1000 */
+  /** Resolver batch size; larger batches coalesce more events into each profile write. @default StreamConsumers.resolver: 1000 */
   readonly resolverBatchSize?: number;
   /**
    * Resolver batching window: the main term of profile freshness, and the lever on write cost
-   * (more events coalesced per profile write). @default Duration.seconds(2)
+   * (more events coalesced per profile write). @default StreamConsumers.resolver: 2 s
    */
   readonly resolverBatchingWindow?: Duration;
   /**
@@ -71,27 +71,24 @@ export class CdpStack extends Stack {
     events.stream.grant(ingest.function, 'kinesis:DescribeStreamSummary');
     credentials.table.grant(ingest.function, 'dynamodb:GetItem', 'dynamodb:DescribeTable');
     grantObjectAccess(ingest.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.rejectionsPrefix);
-    const api = new IntakeApi(this, 'Intake', { ingestFunction: ingest });
+    const api = new CdpHttpApi(this, 'Intake');
 
-    const archiver = new StreamConsumer(this, 'Archiver', {
-      handlerFile: 'archiver',
-      stream: events.stream,
-      environment,
-      timeout: Duration.minutes(2),
-      batchSize: props.archiverBatchSize ?? 10_000,
-      maxBatchingWindow: props.archiverBatchingWindow ?? Duration.seconds(60),
-    });
+    const consumer = (name: keyof typeof StreamConsumers, batchSize?: number, window?: Duration): StreamConsumer => {
+      const defaults = StreamConsumers[name];
+      return new StreamConsumer(this, `${name[0]!.toUpperCase()}${name.slice(1)}`, {
+        handlerFile: defaults.handler,
+        stream: events.stream,
+        environment,
+        timeout: Duration.seconds(defaults.timeoutSeconds),
+        batchSize: batchSize ?? defaults.batchSize,
+        maxBatchingWindow: window ?? Duration.seconds(defaults.batchingWindowSeconds),
+      });
+    };
+    const archiver = consumer('archiver', props.archiverBatchSize, props.archiverBatchingWindow);
     grantObjectAccess(archiver.function.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.eventsPrefix);
     grantObjectAccess(archiver.function.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.quarantinePrefix);
 
-    const resolver = new StreamConsumer(this, 'Resolver', {
-      handlerFile: 'resolver',
-      stream: events.stream,
-      environment,
-      timeout: Duration.minutes(2),
-      batchSize: props.resolverBatchSize ?? 1000,
-      maxBatchingWindow: props.resolverBatchingWindow ?? Duration.seconds(2),
-    });
+    const resolver = consumer('resolver', props.resolverBatchSize, props.resolverBatchingWindow);
     profiles.table.grant(resolver.function.function, 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem');
 
     const authorizer = new ProjectFunction(this, 'AdminAuthorizer', { handlerFile: 'admin-authorizer', environment });
@@ -107,7 +104,7 @@ export class CdpStack extends Stack {
       'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem',
     );
     grantLakeQuery(this, profileFunction, catalog, storage);
-    new ProfileApi(this, 'ProfileRoutes', { api: api.api, profileFunction, authorizerFunction: authorizer });
+    new ApiRoutes(this, 'Routes', { api: api.api, functions: { ingest, profiles: profileFunction }, adminAuthorizer: authorizer });
 
     const imports = new BatchImport(this, 'Import', { bucket: storage.lakeBucket, environment });
     const importer = imports.function.function;

@@ -3,7 +3,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseExcepti
 import { BucketAlreadyExists, BucketAlreadyOwnedByYou, CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { Clients } from '../lambdas/composition.js';
 import { CredentialsTableDefinition, ProfilesTableDefinition, type TableDefinition } from '../lambdas/contracts.js';
-import { sleep } from '../lambdas/adapters/retry.js';
+import { sleep } from '../lambdas/support/retry.js';
 import type { LocalSettings } from './settings.js';
 
 /**

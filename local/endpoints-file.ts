@@ -31,7 +31,7 @@ export async function readEndpointsFile(dataDir: string): Promise<LocalEndpoints
     return JSON.parse(await readFile(endpointsFilePath(dataDir), 'utf8')) as LocalEndpointsFile;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(`no local CDP found in ${dataDir}: start it with \`npm start\` (or set CDP_DATA_DIR)`);
+      throw new Error(`no local CDP found in ${dataDir}: start it with \`npm start\` (or set CDP_DATA_DIR)`, { cause: error });
     }
     throw error;
   }

@@ -33,17 +33,16 @@ export class FaultInjector {
     return [...this.injected.values()].reduce((a, b) => a + b, 0);
   }
 
-  /** A plugin for `client.middlewareStack.use(...)`. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one plugin fits every client's input and output types
-  plugin(service: string): Pluggable<any, any> {
+  /** A plugin for `client.middlewareStack.use(...)`; it fits every client's input and output types. */
+  plugin<Input extends object, Output extends object>(service: string): Pluggable<Input, Output> {
     return {
       applyToStack: (stack) => {
-        stack.add(this.middleware(service), { step: 'deserialize', name: `faultInjection-${service}`, priority: 'high' });
+        stack.add(this.middleware<Input, Output>(service), { step: 'deserialize', name: `faultInjection-${service}`, priority: 'high' });
       },
     };
   }
 
-  private middleware(service: string): DeserializeMiddleware<object, object> {
+  private middleware<Input extends object, Output extends object>(service: string): DeserializeMiddleware<Input, Output> {
     return (next, context) => async (args) => {
       const command = String(context.commandName ?? 'unknown');
       const kind = this.draw();

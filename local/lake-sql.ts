@@ -57,7 +57,7 @@ async function queryOnce(files: LakeFiles, sql: string): Promise<Record<string, 
     await table(Catalog.rejectionsTable, LakeLayout.rejectionsPrefix, LakeRejectionColumns, true);
     await connection.run(`CREATE VIEW ${Catalog.eventsView} AS ${EventsViewSql}`);
     const reader = await connection.runAndReadAll(sql);
-    return reader.getRowObjectsJson() as Record<string, unknown>[];
+    return reader.getRowObjectsJson();
   } finally {
     connection.closeSync();
     instance.closeSync();

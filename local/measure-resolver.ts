@@ -6,6 +6,7 @@
  *   npm run measure:resolver            # 20,000 workload events at 100 events/s, 1 shard, 1 s window
  *   BENCH_EVENTS=200000 BENCH_RATE=100 CDP_SHARDS=1 npm run measure:resolver
  */
+import './node-support.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +17,8 @@ import { createClients } from '../lambdas/composition.js';
 import { admitEvent } from '../lambdas/domain/intake-request.js';
 import { partitionKeyOf, type CollectedEvent } from '../lambdas/domain/intake.js';
 import { defaultProfileConfig } from '../lambdas/domain/profile-config.js';
-import { silentLogger } from '../lambdas/ports/logger.js';
-import type { DeliveredRecord } from '../lambdas/use-cases/archive.js';
+import { silentLogger } from '../lambdas/adapters/silent-observability.js';
+import type { DeliveredRecord } from '../lambdas/ports/event-stream.js';
 import { resolveBatch } from '../lambdas/use-cases/resolve.js';
 import { createLocalResources } from './bootstrap.js';
 import { startEmulators } from './emulators.js';

@@ -3,6 +3,7 @@
  * Locally (default) it reads the lake files of `$CDP_DATA_DIR` with DuckDB. With `--athena`
  * (or CDP_QUERY_ENGINE=athena) it runs on Athena in CDP_ATHENA_WORKGROUP / CDP_GLUE_DATABASE.
  */
+import './node-support.js';
 import { queryAthena } from './athena.js';
 import { queryLocalLake } from './lake-sql.js';
 import { readEndpointsFile } from './endpoints-file.js';

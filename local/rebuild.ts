@@ -11,6 +11,7 @@
  *
  * Locally it reads the running runtime's emulators and lake ($CDP_DATA_DIR).
  */
+import './node-support.js';
 import { DynamoDbProfileStore } from '../lambdas/adapters/aws/dynamodb-profile-store.js';
 import { AthenaLakeQuery } from '../lambdas/adapters/aws/athena-lake-query.js';
 import { compose, configFromEnvironment, resolveDependencies } from '../lambdas/composition.js';

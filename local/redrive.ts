@@ -9,6 +9,7 @@
  * the archiver), and, for the event source mappings' on-failure queues, CDP_STREAM_NAME with
  * CDP_RESOLVER_DLQ_URL and/or CDP_ARCHIVER_DLQ_URL (their batches are read back from the stream).
  */
+import './node-support.js';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { join } from 'node:path';
 import { StreamBatchDeadLetters } from '../lambdas/adapters/aws/stream-batch-dead-letters.js';

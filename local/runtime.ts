@@ -8,7 +8,6 @@ import {
   importDependencies,
   ingestDependencies,
   isolatingResolveDependencies,
-  profileApiDependencies,
   type Composition,
   type RuntimeConfig,
 } from '../lambdas/composition.js';
@@ -18,16 +17,18 @@ import { createArchiverHandler } from '../lambdas/handlers/archiver.js';
 import { createImportHandler } from '../lambdas/handlers/importer.js';
 import { createIngestHandler } from '../lambdas/handlers/ingest.js';
 import { createResolverHandler } from '../lambdas/handlers/resolver.js';
-import { createProfileApiHandler } from '../lambdas/handlers/profiles.js';
+import { createProfileApiHandler, profileApiDependencies } from '../lambdas/handlers/profiles.js';
+import { createAdminAuthorizer } from '../lambdas/handlers/admin-authorizer.js';
+import { Authenticator } from '../lambdas/use-cases/authenticate.js';
 import { DuckDbLakeQuery } from './duckdb-lake-query.js';
-import type { HandlerName } from '../lambdas/contracts.js';
+import { StreamConsumers, UnmatchedRouteHandler, type HandlerName, type StreamConsumerName } from '../lambdas/contracts.js';
 import { createLocalResources } from './bootstrap.js';
 import { startEmulators, type Emulators } from './emulators.js';
 import { writeEndpointsFile, type LocalEndpointsFile } from './endpoints-file.js';
 import { createApiServer, listen } from './http-server.js';
 import { ImportScanner } from './import-scanner.js';
 import type { LocalSettings } from './settings.js';
-import { StreamPoller } from './stream-poller.js';
+import { StreamPoller, type ConsumerHandler } from './stream-poller.js';
 
 /** Hooks for measuring the runtime (the benchmark): see what the handlers send and how long they run. */
 export interface RuntimeInstrumentation {
@@ -47,8 +48,9 @@ export interface LocalRuntime {
 }
 
 /**
- * The whole CDP on one machine: emulators, resources, the intake API served by the ingest
- * handler, the archiver fed by an event-source-mapping poller, and the import scanner.
+ * The whole CDP on one machine: emulators, resources, the API served from the route table
+ * (lambdas/contracts.ts) by the same handlers, each stream consumer fed by an
+ * event-source-mapping poller, and the import scanner.
  */
 export async function startLocalRuntime(settings: LocalSettings, instrument: RuntimeInstrumentation = {}): Promise<LocalRuntime> {
   const wrap = <H extends (event: never) => Promise<unknown>>(name: HandlerName, handler: H): H => instrument.handler?.(name, handler) ?? handler;
@@ -71,29 +73,25 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
   await seedCredential(composition, settings.writeKey, 'write', 'dev', 'Development source');
   await seedCredential(composition, settings.adminToken, 'admin', 'admin', 'Development admin token');
 
-  const archiver = new StreamPoller({
-    consumer: 'archiver',
-    handler: wrap('archiver', createArchiverHandler(archiveDependencies(composition))),
-    client: clients.kinesis,
-    streamName: settings.streamName,
-    dataDir: settings.dataDir,
-    logger: composition.logger,
-    batchSize: settings.archiverBatchSize,
-    batchWindowMs: settings.archiverBatchWindowMs,
-    maxRetryAttempts: settings.maxRetryAttempts,
-  });
-  const resolver = new StreamPoller({
-    consumer: 'resolver',
-    handler: wrap('resolver', createResolverHandler(isolatingResolveDependencies(composition))),
-    client: clients.kinesis,
-    streamName: settings.streamName,
-    dataDir: settings.dataDir,
-    logger: composition.logger,
-    batchSize: settings.resolverBatchSize,
-    batchWindowMs: settings.resolverBatchWindowMs,
-    maxRetryAttempts: settings.maxRetryAttempts,
-  });
-  const pollers = [archiver, resolver];
+  // One poller per consumer of the table the stack deploys its event source mappings from.
+  const consumerHandlers: Record<StreamConsumerName, ConsumerHandler> = {
+    archiver: wrap('archiver', createArchiverHandler(archiveDependencies(composition))),
+    resolver: wrap('resolver', createResolverHandler(isolatingResolveDependencies(composition))),
+  };
+  const pollers = (Object.keys(StreamConsumers) as StreamConsumerName[]).map(
+    (name) =>
+      new StreamPoller({
+        consumer: name,
+        handler: consumerHandlers[name],
+        client: clients.kinesis,
+        streamName: settings.streamName,
+        dataDir: settings.dataDir,
+        logger: composition.logger,
+        batchSize: settings.consumers[name].batchSize,
+        batchWindowMs: settings.consumers[name].batchWindowMs,
+        maxRetryAttempts: settings.maxRetryAttempts,
+      }),
+  );
   await Promise.all(pollers.map((p) => p.start()));
 
   const scanner = new ImportScanner(
@@ -122,10 +120,12 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
     'profiles',
     createProfileApiHandler(profileApiDependencies(composition, new DuckDbLakeQuery({ s3Directory: emulators.s3Directory, bucket: settings.lakeBucket }))),
   );
-  // API Gateway routes /v1/profiles/* to the profile function (behind the admin authorizer) and the rest to intake.
-  const server: Server = createApiServer((event) =>
-    (event.rawPath ?? '').startsWith('/v1/profiles/') ? profileHandler(event) : ingestHandler(event),
-  );
+  const server: Server = createApiServer({
+    functions: { ingest: ingestHandler, profiles: profileHandler },
+    adminAuthorizer: wrap('admin-authorizer', createAdminAuthorizer(new Authenticator(composition.credentials), composition.logger)),
+    unmatched: UnmatchedRouteHandler,
+    ...(settings.staticSites ? { staticSites: settings.staticSites } : {}),
+  });
   const port = await listen(server, settings.port, settings.host);
   const url = `http://${settings.host}:${port}`;
   const endpoints: LocalEndpointsFile = {
@@ -152,7 +152,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
       });
       await scanner.stop();
       await Promise.all(pollers.map((p) => p.stop()));
-      for (const client of Object.values(clients)) client.destroy();
+      for (const client of [clients.dynamodb, clients.kinesis, clients.s3]) client.destroy();
       await emulators.close();
     },
   };

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Env } from '../lambdas/contracts.js';
+import { Env, StreamConsumers, type StreamConsumerName } from '../lambdas/contracts.js';
 import { profileConfigFromJson, type ProfileConfig } from '../lambdas/domain/profile-config.js';
 
 /** Everything the local runtime can be told through its environment, with the documented defaults. */
@@ -15,14 +15,24 @@ export interface LocalSettings {
   readonly credentialsTable: string;
   readonly profilesTable: string;
   readonly profileConfig: ProfileConfig;
-  /** Poller settings, mirroring the event source mapping's. */
-  readonly archiverBatchSize: number;
-  readonly archiverBatchWindowMs: number;
-  readonly resolverBatchSize: number;
-  readonly resolverBatchWindowMs: number;
+  /** Each stream consumer's poller, mirroring its event source mapping (`CDP_<NAME>_BATCH_SIZE`, `CDP_<NAME>_BATCH_WINDOW_MS`). */
+  readonly consumers: Readonly<Record<StreamConsumerName, ConsumerSettings>>;
   readonly maxRetryAttempts: number;
   readonly importScanIntervalMs: number;
+  /** Static sites the local server serves beside the API (the web console). @default none */
+  readonly staticSites?: ReadonlyArray<{ readonly prefix: string; readonly directory: string }>;
 }
+
+export interface ConsumerSettings {
+  readonly batchSize: number;
+  readonly batchWindowMs: number;
+}
+
+/**
+ * Locally the consumers gather batches for much less time than deployed (60 s and 2 s), so a
+ * developer sees events in the lake and in profiles within a second or so.
+ */
+export const LocalBatchingWindowMs: Readonly<Record<StreamConsumerName, number>> = { archiver: 1_000, resolver: 500 };
 
 export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
   const int = (name: string, fallback: number): number => {
@@ -44,10 +54,15 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettin
     credentialsTable: 'cdp-credentials',
     profilesTable: 'cdp-profiles',
     profileConfig: profileConfigFromJson(env[Env.profileConfig]),
-    archiverBatchSize: int('CDP_ARCHIVER_BATCH_SIZE', 10_000),
-    archiverBatchWindowMs: int('CDP_ARCHIVER_BATCH_WINDOW_MS', 1_000),
-    resolverBatchSize: int('CDP_RESOLVER_BATCH_SIZE', 1_000),
-    resolverBatchWindowMs: int('CDP_RESOLVER_BATCH_WINDOW_MS', 500),
+    consumers: Object.fromEntries(
+      Object.entries(StreamConsumers).map(([name, consumer]) => [
+        name,
+        {
+          batchSize: int(`CDP_${name.toUpperCase()}_BATCH_SIZE`, consumer.batchSize),
+          batchWindowMs: int(`CDP_${name.toUpperCase()}_BATCH_WINDOW_MS`, LocalBatchingWindowMs[name as StreamConsumerName]),
+        },
+      ]),
+    ) as Record<StreamConsumerName, ConsumerSettings>,
     maxRetryAttempts: int('CDP_MAX_RETRY_ATTEMPTS', 5),
     importScanIntervalMs: int('CDP_IMPORT_SCAN_MS', 1_000),
   };

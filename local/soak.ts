@@ -10,10 +10,11 @@
  *
  * The last line of output is one JSON object; the exit code is 1 if anything failed.
  */
+import './node-support.js';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep } from '../lambdas/adapters/retry.js';
+import { sleep } from '../lambdas/support/retry.js';
 import { pipelineProgress, startLocalRuntime, type LocalRuntime } from './runtime.js';
 import { localSettings } from './settings.js';
 import { workloadBodies } from './bench/workload.js';
@@ -44,7 +45,7 @@ function sampleMemory(samples: MemorySample[], started: number): () => void {
   let tick = 0;
   const timer = setInterval(() => {
     const collect = gc !== undefined && tick++ % 10 === 0;
-    if (collect) gc!();
+    if (collect) gc();
     const usage = process.memoryUsage();
     samples.push({ at: (Date.now() - started) / 1000, rss: usage.rss, heapUsed: usage.heapUsed, ...(collect ? { afterGc: usage.heapUsed } : {}) });
   }, 1_000);

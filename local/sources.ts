@@ -7,6 +7,7 @@
  * Locally it uses the running emulators ($CDP_DATA_DIR/endpoints.json). With --aws it uses the
  * deployed table named by CDP_CREDENTIALS_TABLE and the usual AWS credential chain.
  */
+import './node-support.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbCredentialStore } from '../lambdas/adapters/aws/dynamodb-credential-store.js';
 import { createClients } from '../lambdas/composition.js';

@@ -1,3 +1,4 @@
+import './node-support.js';
 import { localSettings } from './settings.js';
 import { startLocalRuntime } from './runtime.js';
 

@@ -1,7 +1,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { join } from 'node:path';
-import { backoffDelay, sleep } from '../lambdas/adapters/retry.js';
+import { backoffDelay, sleep } from '../lambdas/support/retry.js';
 import type { AppLogger } from '../lambdas/ports/logger.js';
 import { FileCheckpoints } from './checkpoints.js';
 import { FileDeadLetterStore } from './file-dead-letter-store.js';

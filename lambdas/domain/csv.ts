@@ -104,7 +104,7 @@ export function csvRowToEvent(columns: readonly CsvColumn[], fields: readonly st
     let target = event;
     for (const key of column.path.slice(0, -1)) {
       const next = target[key];
-      target = (typeof next === 'object' && next !== null && !Array.isArray(next) ? next : (target[key] = {})) as JsonObject;
+      target = (typeof next === 'object' && next !== null && !Array.isArray(next) ? next : (target[key] = {}));
     }
     target[column.path[column.path.length - 1]!] = readCell(column, cell);
   });

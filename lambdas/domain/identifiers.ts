@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CollectedEvent } from './intake.js';
 import { IntakeLimits } from '../contracts.js';
-import { BuiltInIdentifierTypes, priorityOf, type ProfileConfig } from './profile-config.js';
+import { BuiltInIdentifierTypes, IdentifierTypePattern, priorityOf, type ProfileConfig } from './profile-config.js';
 
 /** One way of recognising a person, e.g. `{ type: 'email', value: 'ana@example.com' }`. */
 export interface Identifier {
@@ -66,8 +66,6 @@ function normalize(type: string, raw: unknown): string | undefined {
 const record = (value: unknown): Record<string, unknown> | undefined =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 
-const ExternalIdType = /^[a-z][a-z0-9_]{0,39}$/;
-
 /**
  * The identifiers an event carries, normalised, junk removed, strongest first. `previousId` of
  * an alias is read as an anonymous id: alias joins a device's history to a known user.
@@ -94,7 +92,7 @@ export function identifiersOf(event: CollectedEvent, config: ProfileConfig): Ide
     for (const entry of externalIds.slice(0, 20)) {
       const external = record(entry);
       const type = typeof external?.type === 'string' ? external.type.trim().toLowerCase() : '';
-      if (!ExternalIdType.test(type) || (BuiltInIdentifierTypes as readonly string[]).includes(type)) continue;
+      if (!IdentifierTypePattern.test(type) || (BuiltInIdentifierTypes as readonly string[]).includes(type)) continue;
       add(type, external?.id);
     }
   }

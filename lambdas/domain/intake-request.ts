@@ -1,11 +1,14 @@
 import { IntakeLimits } from '../contracts.js';
 import { RequestRejectedError, type ValidationIssue } from './errors.js';
-import { isIso8601, validateEvent, type EventType } from './events.js';
+import { EventTypes, isIso8601, validateEvent, type EventType } from './events.js';
 import { enrichEvent, type CollectedEvent, type EnrichedEvent, type EnrichmentInput } from './intake.js';
 import { findJsonHazard, isPlainObject, parseWellFormedJson, type JsonObject } from './json-safety.js';
 
 /** The call a request was sent to: `batch` or one event type (`/v1/track`, ...). */
 export type IntakeCall = 'batch' | EventType;
+
+export const isIntakeCall = (operation: string): operation is IntakeCall =>
+  operation === 'batch' || (EventTypes as readonly string[]).includes(operation);
 
 export interface ParsedIntakeBody {
   readonly rawEvents: readonly unknown[];

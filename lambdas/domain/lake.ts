@@ -47,7 +47,7 @@ export const eventsObjectKey = (dt: string, shardId: string, first: string, last
 
 /** The event a lake row holds (the inverse of toLakeRow), or undefined for a row that is not one. */
 export function fromLakeRow(row: Readonly<Record<string, unknown>>): CollectedEvent | undefined {
-  const text = (key: LakeEventColumn): string | undefined => (typeof row[key] === 'string' && row[key] !== '' ? (row[key] as string) : undefined);
+  const text = (key: LakeEventColumn): string | undefined => (typeof row[key] === 'string' && row[key] !== '' ? (row[key]) : undefined);
   const object = (key: LakeEventColumn): unknown => {
     const value = text(key);
     return value === undefined ? undefined : (JSON.parse(value) as unknown);

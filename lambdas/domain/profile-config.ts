@@ -3,7 +3,10 @@ import * as z from 'zod/mini';
 /** Identifier types every deployment has; external ids and trait identifiers add their own. */
 export const BuiltInIdentifierTypes = ['user_id', 'email', 'phone', 'anonymous_id'] as const;
 
-const IdentifierTypeName = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,39}$/, 'identifier types are lower-case letters, digits and _'));
+/** What an identifier type may be called: lower-case letters, digits and `_`, starting with a letter. */
+export const IdentifierTypePattern = /^[a-z][a-z0-9_]{0,39}$/;
+
+const IdentifierTypeName = z.string().check(z.regex(IdentifierTypePattern, 'identifier types are lower-case letters, digits and _, starting with a letter (at most 40)'));
 
 /**
  * How identities are resolved and profiles are computed. Every field has a default, so an empty

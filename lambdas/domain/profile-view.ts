@@ -6,9 +6,21 @@ export interface ProfileView {
   readonly id: string;
   readonly identifiers: ReadonlyArray<{ type: string; value: string }>;
   readonly traits: Readonly<Record<string, unknown>>;
-  readonly computed: Readonly<Record<string, unknown>>;
+  readonly computed: ComputedView;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/** Computed traits as the API names them; `events_last_<N>d` and `orders_last_<N>d` for each configured window. */
+export interface ComputedView {
+  readonly first_seen: string | null;
+  readonly last_seen: string | null;
+  readonly event_counts: Readonly<Record<string, number>>;
+  readonly orders_count: number;
+  readonly total_revenue: number;
+  readonly average_order_value: number | null;
+  readonly last_order_at: string | null;
+  readonly [window: `${'events' | 'orders'}_last_${number}d`]: number;
 }
 
 const iso = (time: number): string | null => (Number.isFinite(time) ? new Date(time).toISOString() : null);
@@ -28,9 +40,9 @@ export function windowCounts(profile: ProfileState, days: number, now: number): 
   return { events, orders };
 }
 
-export function computedTraits(profile: ProfileState, config: ProfileConfig, now: number): Record<string, unknown> {
+export function computedTraits(profile: ProfileState, config: ProfileConfig, now: number): ComputedView {
   const c = profile.computed;
-  const windows: Record<string, number> = {};
+  const windows: Record<`${'events' | 'orders'}_last_${number}d`, number> = {};
   for (const days of config.windows) {
     const counts = windowCounts(profile, days, now);
     windows[`events_last_${days}d`] = counts.events;

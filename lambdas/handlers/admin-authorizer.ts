@@ -1,8 +1,9 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerResult } from 'aws-lambda';
-import { configFromEnvironment, createObservability, credentialStore, lazily } from '../composition.js';
+import { configFromEnvironment, credentialStore, lambdaObservability } from '../composition.js';
 import { bearerToken } from '../domain/credentials.js';
 import type { AppLogger } from '../ports/logger.js';
 import { Authenticator } from '../use-cases/authenticate.js';
+import { lambdaHandler } from './shared/lambda.js';
 
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEventV2) => Promise<APIGatewaySimpleAuthorizerResult>;
 
@@ -16,8 +17,8 @@ export function createAdminAuthorizer(authenticator: Authenticator, logger: AppL
   };
 }
 
-const production = lazily(() => {
+export const handler = lambdaHandler(() => {
   const config = configFromEnvironment();
-  return createAdminAuthorizer(new Authenticator(credentialStore(config)), createObservability(config).logger);
+  const observability = lambdaObservability(config);
+  return { ...observability, handler: createAdminAuthorizer(new Authenticator(credentialStore(config)), observability.logger) };
 });
-export const handler: AuthorizerHandler = (event) => production()(event);

@@ -1,22 +1,15 @@
-import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { archiveDependencies, configFromEnvironment, createObservability, lakeStore, lazily } from '../composition.js';
+import { archiveDependencies, configFromEnvironment, lakeStore, lambdaObservability } from '../composition.js';
 import { archiveBatch, type ArchiveDependencies } from '../use-cases/archive.js';
-import { toDeliveredRecords, toBatchResponse } from './kinesis.js';
+import { lambdaHandler } from './shared/lambda.js';
+import { toBatchResponse, toDeliveredRecords, type KinesisHandler } from './shared/kinesis.js';
 
-export type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
-
+/** Writes each delivered batch to the lake; records whose object could not be written are reported failed and redelivered. */
 export function createArchiverHandler(deps: ArchiveDependencies): KinesisHandler {
-  return async (event) => {
-    try {
-      return toBatchResponse(await archiveBatch(toDeliveredRecords(event), deps));
-    } finally {
-      deps.telemetry.flush();
-    }
-  };
+  return async (event) => toBatchResponse(await archiveBatch(toDeliveredRecords(event), deps));
 }
 
-const production = lazily(() => {
+export const handler = lambdaHandler(() => {
   const config = configFromEnvironment();
-  return createArchiverHandler(archiveDependencies({ ...createObservability(config), lake: lakeStore(config) }));
+  const observability = lambdaObservability(config);
+  return { ...observability, handler: createArchiverHandler(archiveDependencies({ ...observability, lake: lakeStore(config) })) };
 });
-export const handler: KinesisHandler = (event) => production()(event);

@@ -1,22 +1,12 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import { configFromEnvironment, createObservability, credentialStore, eventStream, ingestDependencies, lakeStore, lazily, rejectionLog } from '../composition.js';
+import { configFromEnvironment, credentialStore, eventStream, ingestDependencies, lakeStore, lambdaObservability, rejectionLog } from '../composition.js';
 import { RequestRejectedError } from '../domain/errors.js';
-import type { IntakeCall } from '../domain/intake-request.js';
+import { isIntakeCall } from '../domain/intake-request.js';
 import { StreamUnavailableError } from '../ports/event-stream.js';
 import { ingest, type IngestDependencies } from '../use-cases/ingest.js';
-import { header, json } from './http.js';
-
-/** Path segment after `/v1/` → call. The one-letter paths are the ones analytics.js uses. */
-const Calls: Readonly<Record<string, IntakeCall>> = {
-  batch: 'batch', import: 'batch', b: 'batch',
-  identify: 'identify', i: 'identify',
-  track: 'track', t: 'track',
-  page: 'page', p: 'page',
-  screen: 'screen', s: 'screen',
-  group: 'group', g: 'group',
-  alias: 'alias', a: 'alias',
-};
+import { bodyBytes, errorBody, header, json, type HttpHandler } from './shared/http.js';
+import { lambdaHandler } from './shared/lambda.js';
+import { matchRoute } from './shared/routes.js';
 
 export type HealthCheck = () => Promise<void>;
 
@@ -25,26 +15,30 @@ export interface IngestHandlerDependencies extends IngestDependencies {
   readonly healthChecks: Readonly<Record<string, HealthCheck>>;
 }
 
-export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-
+/**
+ * The intake API (Segment's HTTP Tracking API) and `/health`. It also answers requests that no
+ * route matches (API Gateway's `$default` route), so an unknown path gets the same JSON 404 in
+ * AWS and locally.
+ */
 export function createIngestHandler(deps: IngestHandlerDependencies): HttpHandler {
   return async (event) => {
     const requestId = event.requestContext?.requestId ?? randomUUID();
     const method = event.requestContext?.http?.method ?? 'POST';
     const path = event.rawPath ?? '';
+    const match = matchRoute(method, path);
+    if (match.kind === 'wrong-method') return json(405, errorBody(`use ${match.allow.join(' or ')} for ${path}`), { allow: match.allow.join(', ') });
+    if (match.kind === 'unmatched' || match.route.handler !== 'ingest') return json(404, errorBody(`no route for ${method} ${path}`));
+    const { operation } = match.route;
     try {
-      if (path === '/health' && method === 'GET') return await health(deps.healthChecks);
-      const call = Calls[/^\/v1\/([a-z]+)\/?$/.exec(path)?.[1] ?? ''];
-      if (!call) return json(404, { error: `no route for ${method} ${path}`, details: [] });
-      if (method !== 'POST') return json(405, { error: 'use POST', details: [] }, { allow: 'POST' });
-      const body = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+      if (operation === 'health') return await health(deps.healthChecks);
+      if (!isIntakeCall(operation)) return json(404, errorBody(`no route for ${method} ${path}`));
       const result = await ingest(
         {
-          call,
+          call: operation,
           authorization: header(event.headers, 'authorization'),
           contentType: header(event.headers, 'content-type'),
           contentEncoding: header(event.headers, 'content-encoding'),
-          body,
+          body: bodyBytes(event),
           requestId,
         },
         deps,
@@ -65,13 +59,11 @@ export function createIngestHandler(deps: IngestHandlerDependencies): HttpHandle
       }
       deps.logger.error('unexpected intake failure', { error, requestId });
       return json(500, { error: 'internal error', requestId, details: [] });
-    } finally {
-      deps.telemetry.flush();
     }
   };
 }
 
-async function health(checks: Readonly<Record<string, HealthCheck>>): Promise<APIGatewayProxyStructuredResultV2> {
+async function health(checks: Readonly<Record<string, HealthCheck>>): Promise<ReturnType<typeof json>> {
   const results = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       try {
@@ -86,15 +78,16 @@ async function health(checks: Readonly<Record<string, HealthCheck>>): Promise<AP
   return json(healthy ? 200 : 503, { status: healthy ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
 }
 
-const production = lazily(() => {
+export const handler = lambdaHandler(() => {
   const config = configFromEnvironment();
-  const observability = createObservability(config);
+  const observability = lambdaObservability(config);
   const stream = eventStream(config);
   const credentials = credentialStore(config);
-  return createIngestHandler({
-    ...ingestDependencies({ ...observability, stream, credentials, rejectionLog: rejectionLog(lakeStore(config), observability) }),
-    healthChecks: { stream: () => stream.ping(), credentials: () => credentials.ping() },
-  });
+  return {
+    ...observability,
+    handler: createIngestHandler({
+      ...ingestDependencies({ ...observability, stream, credentials, rejectionLog: rejectionLog(lakeStore(config), observability) }),
+      healthChecks: { stream: () => stream.ping(), credentials: () => credentials.ping() },
+    }),
+  };
 });
-
-export const handler: HttpHandler = (event) => production()(event);

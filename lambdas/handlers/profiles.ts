@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { configFromEnvironment, createObservability, credentialStore, dynamoDbClient, lazily, profileApiDependencies, profileStore } from '../composition.js';
+import { configFromEnvironment, credentialStore, dynamoDbClient, lambdaObservability, profileService, profileStore, type Composition } from '../composition.js';
 import { bearerToken, writeKeyFromBasicAuth } from '../domain/credentials.js';
 import { normalizeIdentifier } from '../domain/identifiers.js';
+import { IdentifierTypePattern } from '../domain/profile-config.js';
 import { decodeCursor, InvalidCursorError } from '../domain/timeline.js';
+import { validationIssues } from '../domain/validation.js';
+import type { LakeQuery } from '../ports/lake-query.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { Telemetry } from '../ports/telemetry.js';
-import type { Authenticator } from '../use-cases/authenticate.js';
-import { ProfileApiError, ProfileService, type ProfileRef } from '../use-cases/profiles.js';
-import type { HttpHandler } from './ingest.js';
-import { header, json } from './http.js';
+import { Authenticator } from '../use-cases/authenticate.js';
+import { ProfileApiError, type ProfileRef, type ProfileService } from '../use-cases/profiles.js';
+import { bodyBytes, errorBody, header, json, type HttpHandler } from './shared/http.js';
+import { lambdaHandler } from './shared/lambda.js';
+import { matchRoute } from './shared/routes.js';
 
 export interface ProfileApiDependencies {
   readonly authenticator: Authenticator;
@@ -18,11 +22,17 @@ export interface ProfileApiDependencies {
   readonly logger: AppLogger;
 }
 
-const IdentifierType = /^[a-z][a-z0-9_]{0,39}$/;
+/** The profile API's dependencies from a composition; the lake is Athena unless the local runtime passes DuckDB. */
+export function profileApiDependencies(
+  c: Pick<Composition, 'credentials' | 'profiles' | 'config' | 'telemetry' | 'logger'>,
+  lake?: LakeQuery,
+): ProfileApiDependencies {
+  return { authenticator: new Authenticator(c.credentials), service: profileService(c, lake), telemetry: c.telemetry, logger: c.logger };
+}
 
 const SplitRequest = z.object({
   identifier: z.object({
-    type: z.string().check(z.regex(IdentifierType, 'must be an identifier type such as email or user_id')),
+    type: z.string().check(z.regex(IdentifierTypePattern, 'must be an identifier type such as email or user_id')),
     value: z.string().check(z.minLength(1), z.maxLength(512)),
   }),
 });
@@ -39,7 +49,7 @@ export function parseProfileRef(segment: string): ProfileRef {
   const colon = decoded.indexOf(':');
   const type = decoded.slice(0, colon);
   const value = decoded.slice(colon + 1);
-  if (colon <= 0 || !IdentifierType.test(type) || value === '') {
+  if (colon <= 0 || !IdentifierTypePattern.test(type) || value === '') {
     throw new ProfileApiError(400, 'expected {type}:{value}, e.g. email:ana%40example.com or user_id:42', 'ref');
   }
   if (type === 'profile') return { profileId: value };
@@ -55,12 +65,11 @@ function limitOf(raw: string | undefined): number {
   return limit;
 }
 
-const errorBody = (message: string, field?: string) => ({ error: message, details: field ? [{ field, reason: message }] : [] });
-
 /**
  * The profile API. Admin tokens only (Bearer); write keys can send events but never read people.
  * In AWS a separate Lambda authorizer guards these routes too; checking here as well means the
- * handler is safe wherever it is mounted.
+ * handler is safe wherever it is mounted, and answers with the same statuses: 401 without a
+ * credential, 403 with one that is not a usable admin token.
  */
 export function createProfileApiHandler(deps: ProfileApiDependencies): HttpHandler {
   return async (event) => {
@@ -68,70 +77,80 @@ export function createProfileApiHandler(deps: ProfileApiDependencies): HttpHandl
     const method = event.requestContext?.http?.method ?? 'GET';
     const path = event.rawPath ?? '';
     try {
-      const authorization = header(event.headers, 'authorization');
-      const token = bearerToken(authorization);
-      if (!token && writeKeyFromBasicAuth(authorization)) {
-        return json(403, errorBody('write keys can only send events; the profile API needs an admin token (Authorization: Bearer ...)', 'authorization'));
-      }
-      if (!(await deps.authenticator.authenticate(token, 'admin'))) {
-        deps.telemetry.count('AuthFailures');
-        return json(401, errorBody('a valid admin token is required (Authorization: Bearer ...)', 'authorization'), { 'www-authenticate': 'Bearer realm="cdp-admin"' });
-      }
-      const match = /^\/v1\/profiles\/([^/]+)(?:\/(events|merges|split))?\/?$/.exec(path);
-      if (!match) return json(404, errorBody(`no route for ${method} ${path}`));
-      const ref = parseProfileRef(match[1]!);
-      const action = match[2] ?? 'profile';
-      const expected = action === 'split' ? 'POST' : 'GET';
-      if (method !== expected) return json(405, errorBody(`use ${expected}`), { allow: expected });
-      switch (action) {
-        case 'profile':
+      const refusal = await refuseUnlessAdmin(header(event.headers, 'authorization'), deps);
+      if (refusal) return refusal;
+      const match = matchRoute(method, path);
+      if (match.kind === 'wrong-method') return json(405, errorBody(`use ${match.allow.join(' or ')} for ${path}`), { allow: match.allow.join(', ') });
+      if (match.kind === 'unmatched' || match.route.handler !== 'profiles') return json(404, errorBody(`no route for ${method} ${path}`));
+      const ref = parseProfileRef(match.params.ref ?? '');
+      switch (match.route.operation) {
+        case 'getProfile':
           return json(200, await deps.service.view(ref));
-        case 'events': {
+        case 'getProfileEvents': {
           const query = event.queryStringParameters ?? {};
           const page = await deps.service.timeline(ref, limitOf(query.limit), query.cursor ? decodeCursor(query.cursor) : undefined);
           return json(200, page);
         }
-        case 'merges':
+        case 'getProfileMerges':
           return json(200, await deps.service.history(ref));
-        default: {
-          const body = parseSplitRequest(event.body, event.isBase64Encoded);
+        case 'splitProfile': {
+          const body = parseSplitRequest(bodyBytes(event));
           const identifier = normalizeIdentifier(body.identifier.type, body.identifier.value);
           if (!identifier) throw new ProfileApiError(400, `not a valid ${body.identifier.type}`, 'identifier.value');
           return json(200, await deps.service.split(ref, identifier));
         }
+        default:
+          return json(404, errorBody(`no route for ${method} ${path}`));
       }
     } catch (error) {
-      if (error instanceof ProfileApiError) return json(error.status, errorBody(error.message, error.field));
+      if (error instanceof ProfileApiError) return json(error.status, { error: error.message, details: error.details });
       if (error instanceof InvalidCursorError) return json(400, errorBody(error.message, 'cursor'));
       deps.logger.error('profile API failure', { error, requestId });
       return json(500, { error: 'internal error', requestId, details: [] });
-    } finally {
-      deps.telemetry.flush();
     }
   };
 }
 
-function parseSplitRequest(body: string | undefined, base64: boolean | undefined): SplitRequest {
+async function refuseUnlessAdmin(authorization: string | undefined, deps: ProfileApiDependencies): Promise<ReturnType<typeof json> | undefined> {
+  const secret = bearerToken(authorization) ?? writeKeyFromBasicAuth(authorization);
+  if (!secret) {
+    deps.telemetry.count('AuthFailures');
+    return json(401, errorBody('an admin token is required (Authorization: Bearer ...)', 'authorization'), { 'www-authenticate': 'Bearer realm="cdp-admin"' });
+  }
+  if (await deps.authenticator.authenticate(secret, 'admin')) return undefined;
+  deps.telemetry.count('AuthFailures');
+  const isWriteKey = (await deps.authenticator.authenticate(secret, 'write')) !== undefined;
+  return json(
+    403,
+    errorBody(
+      isWriteKey
+        ? 'write keys can only send events; the profile API needs an admin token (Authorization: Bearer ...)'
+        : 'the admin token is unknown or revoked',
+      'authorization',
+    ),
+  );
+}
+
+function parseSplitRequest(body: Buffer): SplitRequest {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(body ?? '', base64 ? 'base64' : 'utf8').toString('utf8'));
+    parsed = JSON.parse(body.toString('utf8'));
   } catch {
     throw new ProfileApiError(400, 'the body must be JSON: {"identifier":{"type":"...","value":"..."}}', 'body');
   }
   const result = SplitRequest.safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ProfileApiError(400, issue.message, issue.path.join('.') || 'body');
-  }
+  if (!result.success) throw ProfileApiError.invalid(validationIssues(result.error.issues, parsed));
   return result.data;
 }
 
-const production = lazily(() => {
+export const handler = lambdaHandler(() => {
   const config = configFromEnvironment();
-  const observability = createObservability(config);
+  const observability = lambdaObservability(config);
   const dynamodb = dynamoDbClient(config);
-  return createProfileApiHandler(
-    profileApiDependencies({ ...observability, config, credentials: credentialStore(config, dynamodb), profiles: profileStore(config, observability, dynamodb) }),
-  );
+  return {
+    ...observability,
+    handler: createProfileApiHandler(
+      profileApiDependencies({ ...observability, config, credentials: credentialStore(config, dynamodb), profiles: profileStore(config, observability, dynamodb) }),
+    ),
+  };
 });
-export const handler: HttpHandler = (event) => production()(event);

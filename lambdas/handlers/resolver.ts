@@ -1,8 +1,7 @@
-import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { configFromEnvironment, createObservability, deadLetterStore, dynamoDbClient, isolatingResolveDependencies, lazily, profileStore } from '../composition.js';
+import { configFromEnvironment, deadLetterStore, dynamoDbClient, isolatingResolveDependencies, lambdaObservability, profileStore } from '../composition.js';
 import { resolveIsolating, type IsolatingResolveDependencies } from '../use-cases/resolve.js';
-import type { KinesisHandler } from './archiver.js';
-import { toDeliveredRecords } from './kinesis.js';
+import { lambdaHandler } from './shared/lambda.js';
+import { toDeliveredRecords, type KinesisHandler } from './shared/kinesis.js';
 
 /**
  * Identity resolution over a stream batch. A record that fails on its own is isolated and
@@ -11,22 +10,20 @@ import { toDeliveredRecords } from './kinesis.js';
  * on-failure queue.
  */
 export function createResolverHandler(deps: IsolatingResolveDependencies): KinesisHandler {
-  return async (event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> => {
-    try {
-      await resolveIsolating(toDeliveredRecords(event), deps);
-      return { batchItemFailures: [] };
-    } finally {
-      deps.telemetry.flush();
-    }
+  return async (event) => {
+    await resolveIsolating(toDeliveredRecords(event), deps);
+    return { batchItemFailures: [] };
   };
 }
 
-const production = lazily(() => {
+export const handler = lambdaHandler(() => {
   const config = configFromEnvironment();
-  const observability = createObservability(config);
+  const observability = lambdaObservability(config);
   const client = dynamoDbClient(config);
-  return createResolverHandler(
-    isolatingResolveDependencies({ ...observability, config, profiles: profileStore(config, observability, client), deadLetters: deadLetterStore(config, client) }),
-  );
+  return {
+    ...observability,
+    handler: createResolverHandler(
+      isolatingResolveDependencies({ ...observability, config, profiles: profileStore(config, observability, client), deadLetters: deadLetterStore(config, client) }),
+    ),
+  };
 });
-export const handler: KinesisHandler = (event) => production()(event);

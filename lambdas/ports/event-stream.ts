@@ -3,6 +3,16 @@ export interface StreamRecord {
   readonly data: Uint8Array;
 }
 
+/** A stream record as every consumer sees it, whichever runtime delivered it. */
+export interface DeliveredRecord {
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  /** Base64 of the record's bytes, as Lambda delivers Kinesis data. */
+  readonly data: string;
+  /** Epoch milliseconds. */
+  readonly approximateArrivalTimestamp?: number;
+}
+
 /** Durable, ordered-per-key log that intake appends to and consumers read from. */
 export interface EventStream {
   /**

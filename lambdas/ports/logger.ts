@@ -5,5 +5,3 @@ export interface AppLogger {
   warn(message: string, ...extra: Array<Record<string, unknown>>): void;
   error(message: string, ...extra: Array<Record<string, unknown>>): void;
 }
-
-export const silentLogger: AppLogger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,8 +1,7 @@
 /** Counters the pipeline emits (EMF metrics in AWS, in-memory counters locally). */
 export interface Telemetry {
+  /** Adds to a counter. A deployed function's entry point publishes the counts after each invocation. */
   count(metric: MetricName, value?: number, dimensions?: Readonly<Record<string, string>>): void;
-  /** Sends what was counted; called once per invocation. */
-  flush(): void;
 }
 
 export type MetricName =
@@ -29,5 +28,3 @@ export type MetricName =
   | 'ProfileWriteConflicts'
   | 'ProfileWrites'
   | 'RecordsDeadLettered';
-
-export const noTelemetry: Telemetry = { count: () => undefined, flush: () => undefined };

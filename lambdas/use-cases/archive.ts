@@ -2,18 +2,10 @@ import { gzipSync } from 'node:zlib';
 import { LakeLayout } from '../contracts.js';
 import { decodeCollectedEvent } from '../domain/intake.js';
 import { eventDate, lakeObjectKey, toLakeRow } from '../domain/lake.js';
+import type { DeliveredRecord } from '../ports/event-stream.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
-
-/** A stream record as every consumer sees it, whichever runtime delivered it. */
-export interface DeliveredRecord {
-  readonly shardId: string;
-  readonly sequenceNumber: string;
-  /** Base64 of the record's bytes, as Lambda delivers Kinesis data. */
-  readonly data: string;
-  readonly approximateArrivalTimestamp?: number;
-}
 
 export interface ArchiveDependencies {
   readonly lake: ObjectStore;

@@ -40,7 +40,7 @@ export interface ImportResult {
 
 export const MaxListedRejections = 1000;
 const FlushEvery = 500;
-const ImportFilePattern = /\.(ndjson|jsonl|json|csv)(\.gz)?$/i;
+const ImportFilePattern = new RegExp(`(${LakeLayout.importFileSuffixes.map((suffix) => suffix.replace('.', '\\.')).join('|')})(\\.gz)?$`, 'i');
 
 /**
  * True for files to import. Result objects end in `.json` too, so they are excluded by name:

@@ -1,4 +1,4 @@
-import { DomainError } from '../domain/errors.js';
+import { DomainError, type ValidationIssue } from '../domain/errors.js';
 import { IdentityGraph, newProfileId, type HistoryEntry } from '../domain/identity-graph.js';
 import { identifierKey, identifiersOf, type Identifier } from '../domain/identifiers.js';
 import type { CollectedEvent } from '../domain/intake.js';
@@ -12,14 +12,24 @@ import type { AppLogger } from '../ports/logger.js';
 import { ConcurrentUpdateError, type ProfileStore, type VersionedProfile } from '../ports/profile-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
 
-/** Base error of the profile API; `status` is the HTTP status it maps to. */
+/** Base error of the profile API; `status` is the HTTP status it maps to, `details` what was wrong and where. */
 export class ProfileApiError extends DomainError {
+  readonly details: readonly ValidationIssue[];
+
   constructor(
     readonly status: 400 | 404 | 409,
     message: string,
-    readonly field?: string,
+    field?: string,
+    details?: readonly ValidationIssue[],
   ) {
     super(message);
+    this.details = details ?? (field ? [{ field, reason: message }] : []);
+  }
+
+  /** A request body that does not match its schema: every issue found, the first named in the message. */
+  static invalid(issues: readonly ValidationIssue[]): ProfileApiError {
+    const first = issues[0];
+    return new ProfileApiError(400, first ? `${first.field} ${first.reason}` : 'the request is not valid', undefined, issues);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { DeadLetterStore } from '../ports/dead-letter-store.js';
-import type { DeliveredRecord } from './archive.js';
+import type { DeliveredRecord } from '../ports/event-stream.js';
 
 /** Processes one dead letter's records again; throws when they still fail. */
 export type RedriveConsumer = (records: readonly DeliveredRecord[]) => Promise<void>;

@@ -2,12 +2,12 @@ import { IdentityGraph, type GraphChanges } from '../domain/identity-graph.js';
 import { identifierKey, identifiersOf, parseIdentifierKey, type Identifier } from '../domain/identifiers.js';
 import { decodeCollectedEvent, type CollectedEvent } from '../domain/intake.js';
 import type { ProfileConfig } from '../domain/profile-config.js';
-import { backoffDelay, sleep } from '../adapters/retry.js';
+import { backoffDelay, sleep } from '../support/retry.js';
 import type { DeadLetterStore } from '../ports/dead-letter-store.js';
 import type { AppLogger } from '../ports/logger.js';
 import { ConcurrentUpdateError, type ProfileStore } from '../ports/profile-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
-import type { DeliveredRecord } from './archive.js';
+import type { DeliveredRecord } from '../ports/event-stream.js';
 
 export interface ResolveDependencies {
   readonly store: ProfileStore;

@@ -11,12 +11,11 @@ export interface BatchImportProps extends Omit<ProjectFunctionProps, 'handlerFil
 }
 
 /**
- * File suffixes that start an import. The `.result.json` written beside a file also matches
- * `.json`; the handler skips it (see isImportFile), at the cost of one short invocation.
+ * Runs the import function for every object created under `imports/`. S3's suffix filters are
+ * case-sensitive, so there are none: the function imports what isImportFile accepts (`.csv`,
+ * `.CSV`, `.ndjson.gz`, ...) and skips the rest, such as the `.result.json` it writes beside each
+ * file, at the cost of one short invocation each.
  */
-export const ImportSuffixes = ['.ndjson', '.jsonl', '.json', '.csv', '.ndjson.gz', '.jsonl.gz', '.json.gz', '.csv.gz'];
-
-/** Runs the import function for every file dropped under `imports/`. */
 export class BatchImport extends Construct {
   readonly function: ProjectFunction;
 
@@ -28,9 +27,6 @@ export class BatchImport extends Construct {
       timeout: Duration.minutes(15),
       ...functionProps,
     });
-    const destination = new LambdaDestination(this.function.function);
-    for (const suffix of ImportSuffixes) {
-      bucket.addEventNotification(EventType.OBJECT_CREATED, destination, { prefix: LakeLayout.importsPrefix, suffix });
-    }
+    bucket.addEventNotification(EventType.OBJECT_CREATED, new LambdaDestination(this.function.function), { prefix: LakeLayout.importsPrefix });
   }
 }

@@ -137,7 +137,7 @@ export function captureLogs(): () => number {
       return true;
     }
     return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write;
+  });
   return () => {
     process.stdout.write = original;
     return bytes;

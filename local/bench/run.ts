@@ -3,10 +3,11 @@
  * billable unit, prices it per million events, and measures throughput, freshness, bundle sizes
  * and cold init. The last line of output is one JSON object (docs/benchmarks.md).
  */
+import '../node-support.js';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep } from '../../lambdas/adapters/retry.js';
+import { sleep } from '../../lambdas/support/retry.js';
 import { localSettings } from '../settings.js';
 import { pipelineProgress, startLocalRuntime, type LocalRuntime } from '../runtime.js';
 import { measureBundles } from './bundles.js';
@@ -14,6 +15,8 @@ import { workloadBodies } from './workload.js';
 import { priceRun, type MeteredCounts } from './cost-model.js';
 import { captureLogs, Meter } from './metering.js';
 import { Anchors } from './prices.js';
+import type { BenchReport } from './report.js';
+import { StreamConsumers, type HandlerName, type StreamConsumerDefinition } from '../../lambdas/contracts.js';
 
 const env = process.env;
 const int = (name: string, fallback: number): number => {
@@ -22,8 +25,8 @@ const int = (name: string, fallback: number): number => {
   return value;
 };
 
-/** The deployed defaults (lib/cdp-stack.ts); batches are sized from them and the rate, not from replay speed. */
-const Deployed = { shards: 1, resolverBatchSize: 1000, resolverWindowS: 2, archiverBatchSize: 10_000, archiverWindowS: 60 } as const;
+/** The deployed defaults (lambdas/contracts.ts); batches are sized from them and the rate, not from replay speed. */
+const Deployed = { shards: 1, resolver: StreamConsumers.resolver, archiver: StreamConsumers.archiver } as const;
 
 const settings = {
   events: int('BENCH_EVENTS', 200_000),
@@ -35,8 +38,10 @@ const settings = {
   workload: env.BENCH_WORKLOAD ?? 'standard (local/bench/standard-workload.mjs)',
 };
 const perShardRate = settings.rate / settings.shards;
-const resolverBatch = Math.min(Deployed.resolverBatchSize, Math.ceil(perShardRate * Deployed.resolverWindowS));
-const archiverBatch = Math.min(Deployed.archiverBatchSize, Math.ceil(perShardRate * Deployed.archiverWindowS));
+/** What the event source mapping would hand each consumer at this rate: a window's worth, up to the batch size. */
+const batchAtRate = (consumer: StreamConsumerDefinition): number => Math.min(consumer.batchSize, Math.ceil(perShardRate * consumer.batchingWindowSeconds));
+const resolverBatch = batchAtRate(Deployed.resolver);
+const archiverBatch = batchAtRate(Deployed.archiver);
 /** Lambda's own START/END/REPORT records per invocation in JSON log format (not emitted locally). */
 const PlatformLogBytesPerInvocation = 550;
 
@@ -93,10 +98,11 @@ async function main(): Promise<void> {
     runtime = await startLocalRuntime(
       {
         ...localSettings({ CDP_DATA_DIR: dataDir, CDP_PORT: '0', CDP_SHARDS: String(settings.shards) }),
-        resolverBatchSize: resolverBatch,
-        resolverBatchWindowMs: Deployed.resolverWindowS * 1000,
-        archiverBatchSize: archiverBatch,
-        archiverBatchWindowMs: 1000,
+        consumers: {
+          resolver: { batchSize: resolverBatch, batchWindowMs: Deployed.resolver.batchingWindowSeconds * 1000 },
+          // The archiver's window only sets how many objects it writes (counted); waiting 60 s would only slow the run.
+          archiver: { batchSize: archiverBatch, batchWindowMs: 1000 },
+        },
         // S3 notifications trigger imports in AWS; the local scanner's listing is not part of that bill.
         importScanIntervalMs: 3_600_000,
       },
@@ -151,7 +157,7 @@ async function main(): Promise<void> {
       kinesisRecords: counts.kinesisRecords,
       kinesisPutPayloadUnits: counts.kinesisPutPayloadUnits,
       kinesisOnDemandBytesIn: counts.kinesisOnDemandBytesIn,
-      streamConsumers: 2,
+      streamConsumers: Object.keys(StreamConsumers).length,
       lambda,
       dynamoWru: counts.dynamoWru,
       dynamoRru: counts.dynamoRru,
@@ -165,7 +171,7 @@ async function main(): Promise<void> {
     const cost = priceRun(metered, { eventsPerSecond: settings.rate, shards: settings.shards });
     const bundles = await measureBundles();
 
-    const report = {
+    const report: BenchReport = {
       events,
       eventsPerSecond: Math.round(events / elapsedS),
       costPerMillionUsd: round(cost.totalUsdPerMillion),
@@ -200,9 +206,9 @@ async function main(): Promise<void> {
         segments: settings.segments,
         concurrency: settings.concurrency,
         resolverBatch,
-        resolverWindowS: Deployed.resolverWindowS,
+        resolverWindowS: Deployed.resolver.batchingWindowSeconds,
         archiverBatch,
-        archiverWindowS: Deployed.archiverWindowS,
+        archiverWindowS: Deployed.archiver.batchingWindowSeconds,
         freshnessSamples: latencies.length,
         workload: settings.workload,
       },
@@ -256,8 +262,7 @@ function since(now: Snapshot, before: Snapshot): Snapshot {
   return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - before[k as keyof Snapshot]])) as unknown as Snapshot;
 }
 
-function print(report: Record<string, unknown> & { settings: Record<string, unknown> }, lines: ReadonlyArray<{ item: string; usdPerMillion: number }>): void {
-  const r = report as Record<string, number> & typeof report;
+function print(r: BenchReport, lines: ReadonlyArray<{ item: string; usdPerMillion: number }>): void {
   console.log(`\nCDP benchmark: ${r.events} events, ${r.settings.rate} events/s priced, ${r.settings.shards} shard(s); ` +
     `resolver batches of ${r.settings.resolverBatch} (window ${r.settings.resolverWindowS} s), archiver ${r.settings.archiverBatch} (window ${r.settings.archiverWindowS} s)\n`);
   console.table(Object.fromEntries(lines.map((l) => [l.item, { 'USD per million events': round(l.usdPerMillion, 5) }])));
@@ -271,9 +276,9 @@ function print(report: Record<string, unknown> & { settings: Record<string, unkn
     'end-to-end throughput (events/s)': r.eventsPerSecond,
     'freshness to profile p50 / p99 (ms)': `${r.freshnessP50Ms} / ${r.freshnessP99Ms}`,
   });
-  console.table(Object.fromEntries(Object.keys(report.bundleBytes as object).map((name) => [name, {
-    'bundle bytes': (report.bundleBytes as Record<string, number>)[name],
-    'cold init ms': (report.coldInitMs as Record<string, number>)[name],
+  console.table(Object.fromEntries(Object.entries(r.bundleBytes).map(([name, bytes]) => [name, {
+    'bundle bytes': bytes,
+    'cold init ms': r.coldInitMs[name as HandlerName],
   }])));
 }
 

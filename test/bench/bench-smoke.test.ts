@@ -2,9 +2,12 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { FunctionMemoryMb, type HandlerName } from '../../lambdas/contracts.js';
+import type { BenchReport } from '../../local/bench/report.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const Handlers = ['ingest', 'archiver', 'resolver', 'importer', 'profiles', 'admin-authorizer'];
+/** Every Lambda the stack deploys must be measured. */
+const Handlers = Object.keys(FunctionMemoryMb) as HandlerName[];
 
 describe('npm run bench (short mode)', () => {
   it('produces a complete, self-consistent report as its last line', { timeout: 240_000 }, async () => {
@@ -13,8 +16,8 @@ describe('npm run bench (short mode)', () => {
       env: { ...process.env, BENCH_EVENTS: '20000', BENCH_FRESHNESS_SECONDS: '5' },
       maxBuffer: 64 * 1024 * 1024,
     });
-    const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, any>;
-    for (const key of ['events', 'eventsPerSecond', 'costPerMillionUsd', 'costPerMillionUsdOnDemand', 'ddbWruPerEvent', 'ddbRruPerEvent', 'lambdaGbSecondsPerMillion', 'freshnessP50Ms', 'freshnessP99Ms']) {
+    const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as BenchReport;
+    for (const key of ['events', 'eventsPerSecond', 'costPerMillionUsd', 'costPerMillionUsdOnDemand', 'ddbWruPerEvent', 'ddbRruPerEvent', 'lambdaGbSecondsPerMillion', 'freshnessP50Ms', 'freshnessP99Ms'] as const) {
       expect(typeof report[key], key).toBe('number');
       expect(report[key], key).toBeGreaterThan(0);
     }
@@ -27,16 +30,20 @@ describe('npm run bench (short mode)', () => {
     expect(report.events).toBe(20_000);
     expect(counts.kinesisRecords).toBe(20_000);
     expect(counts.apiRequestUnits).toBe(200);
-    expect(counts.lambda.ingest.invocations).toBe(200);
-    expect(counts.lambda.resolver.invocations).toBeGreaterThanOrEqual(20_000 / settings.resolverBatch);
-    expect(counts.lambda.archiver.invocations).toBeGreaterThanOrEqual(20_000 / settings.archiverBatch);
+    expect(counts.lambda.ingest?.invocations).toBe(200);
+    expect(counts.lambda.resolver?.invocations).toBeGreaterThanOrEqual(20_000 / settings.resolverBatch);
+    expect(counts.lambda.archiver?.invocations).toBeGreaterThanOrEqual(20_000 / settings.archiverBatch);
     expect(report.ddbWruPerEvent).toBeCloseTo(counts.dynamoWru / 20_000, 3);
     expect(counts.s3Puts).toBeGreaterThan(0);
     expect(counts.s3BytesStored).toBeGreaterThan(0);
-    expect(report.freshnessP50Ms).toBeLessThanOrEqual(report.freshnessP99Ms);
+    // Paced traffic fills a resolver batch in about one batching window, so the first events of each
+    // batch wait most of it; a measure that missed the window, or timed from the wrong clock, falls outside.
+    const windowMs = settings.resolverWindowS * 1000;
+    expect(report.freshnessP99Ms).toBeGreaterThanOrEqual(windowMs / 2);
+    expect(report.freshnessP99Ms).toBeLessThan(windowMs + 10_000);
     expect(settings.freshnessSamples).toBe(5 * 10 * 10);
     // The totals are the sums of their lines.
-    const lines = report.costLines as Record<string, number>;
+    const lines = report.costLines;
     const shared = Object.entries(lines).filter(([item]) => !item.startsWith('Kinesis')).reduce((n, [, v]) => n + v, 0);
     const provisioned = Object.entries(lines).filter(([item]) => /^Kinesis (PUT|shard)/.test(item)).reduce((n, [, v]) => n + v, 0);
     const onDemand = Object.entries(lines).filter(([item]) => item.startsWith('Kinesis on-demand')).reduce((n, [, v]) => n + v, 0);

@@ -3,7 +3,14 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { HttpRoutes } from '../../lambdas/contracts.js';
 import { CdpStack } from '../../lib/cdp-stack.js';
+
+interface RouteProperties {
+  readonly RouteKey: string;
+  readonly AuthorizationType?: string;
+  readonly Target: { 'Fn::Join': [string, [string, { Ref: string }]] };
+}
 
 function synthesize(props = {}) {
   // The same feature flags as `cdk synth` (cdk.json), minus bundling to keep this test fast.
@@ -22,11 +29,30 @@ describe('CdpStack', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
-  it('routes every Segment call and /health to the ingest function', () => {
-    for (const path of ['batch', 'identify', 'track', 'page', 'screen', 'group', 'alias']) {
-      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `POST /v1/${path}` });
+  it('deploys the route table: one ANY route per path to its function, admin paths behind the authorizer, and a $default route', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as RouteProperties);
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    const functionOf = (route: RouteProperties): string => {
+      const integrationId = route.Target['Fn::Join'][1][1].Ref;
+      const uri = (integrations[integrationId]!.Properties as { IntegrationUri: { 'Fn::GetAtt': [string, string] } }).IntegrationUri;
+      return uri['Fn::GetAtt'][0];
+    };
+    const paths = [...new Set(HttpRoutes.map((r) => r.path))];
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual([...paths.map((p) => `ANY ${p}`), '$default'].sort());
+    for (const path of paths) {
+      const definition = HttpRoutes.find((r) => r.path === path)!;
+      const route = routes.find((r) => r.RouteKey === `ANY ${path}`)!;
+      expect(functionOf(route), path).toMatch(definition.handler === 'profiles' ? /^ProfileApiFunction/ : /^IngestFunction/);
+      expect(route.AuthorizationType ?? 'NONE', path).toBe(definition.auth === 'admin' ? 'CUSTOM' : 'NONE');
     }
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /health' });
+    expect(functionOf(routes.find((r) => r.RouteKey === '$default')!)).toMatch(/^IngestFunction/);
+  });
+
+  it('notifies the importer of every object under imports/, whatever the case of its extension', () => {
+    const [notifications] = Object.values(template.findResources('Custom::S3BucketNotifications'));
+    const configurations = (notifications!.Properties as { NotificationConfiguration: { LambdaFunctionConfigurations: Array<{ Filter: unknown }> } })
+      .NotificationConfiguration.LambdaFunctionConfigurations;
+    expect(configurations.map((c) => c.Filter)).toEqual([{ Key: { FilterRules: [{ Name: 'prefix', Value: 'imports/' }] } }]);
   });
 
   it('encrypts the stream and keeps the lake private, versioned, TLS-only and with lifecycle rules', () => {
@@ -99,21 +125,11 @@ describe('CdpStack', () => {
     });
   });
 
-  it('puts every profile route behind the admin-token Lambda authorizer, separate from intake', () => {
+  it('has one admin-token Lambda authorizer, separate from intake', () => {
     const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
-    expect(Object.values(authorizers).map((a) => a.Properties)).toEqual([
+    expect(Object.values(authorizers).map((a) => a.Properties as object)).toEqual([
       expect.objectContaining({ AuthorizerType: 'REQUEST', EnableSimpleResponses: true, IdentitySource: ['$request.header.Authorization'] }),
     ]);
-    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
-    const profileRoutes = routes.filter((r) => String(r.RouteKey).includes('/v1/profiles/'));
-    expect(profileRoutes.map((r) => r.RouteKey).sort()).toEqual([
-      'GET /v1/profiles/{ref}',
-      'GET /v1/profiles/{ref}/events',
-      'GET /v1/profiles/{ref}/merges',
-      'POST /v1/profiles/{ref}/split',
-    ]);
-    for (const route of profileRoutes) expect(route).toMatchObject({ AuthorizationType: 'CUSTOM' });
-    for (const route of routes.filter((r) => !String(r.RouteKey).includes('/v1/profiles/'))) expect(route.AuthorizationType ?? 'NONE').toBe('NONE');
   });
 
   it('alarms, each with a runbook entry, on iterator age, dead letters, function errors and throttles, API 5xx and table throttles', () => {

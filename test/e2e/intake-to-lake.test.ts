@@ -54,7 +54,7 @@ describe('intake to lake through the local runtime', () => {
     client.track({ userId: `rs-${run}`, event: 'Product Viewed', properties: { sku: 'sku-1' } });
     client.identify({ userId: `rs-${run}`, traits: { city: 'Porto' } });
     client.page({ userId: `rs-${run}`, name: 'Home' });
-    await new Promise<void>((resolve) => client.flush(() => resolve()));
+    await new Promise<void>((resolve) => void client.flush(() => resolve()));
     await eventually(async () => (await countOf(`user_id = 'rs-${run}'`)) === 3, 20_000, 'rudderstack events');
   });
 

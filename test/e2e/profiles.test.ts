@@ -4,7 +4,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HistoryEntry } from '../../lambdas/domain/identity-graph.js';
+import type { ProfileView } from '../../lambdas/domain/profile-view.js';
+import type { TimelineEvent } from '../../lambdas/domain/timeline.js';
 import { basicAuth, eventually, startRuntimeProcess, type RuntimeProcess } from '../helpers/local-process.js';
+
+interface HistoryPage {
+  readonly profileId: string;
+  readonly history: HistoryEntry[];
+}
+interface TimelinePage {
+  readonly events: TimelineEvent[];
+  readonly nextCursor: string | null;
+}
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cdp-profiles-'));
 let runtime: RuntimeProcess;
@@ -20,21 +32,21 @@ afterAll(async () => {
 const api = (path: string, init: RequestInit = {}) =>
   fetch(`${runtime.url}${path}`, { ...init, headers: { ...admin, 'content-type': 'application/json', ...(init.headers as Record<string, string>) } });
 
-async function profile(ref: string): Promise<Record<string, any>> {
+async function profile(ref: string): Promise<ProfileView> {
   const response = await api(`/v1/profiles/${ref}`);
   expect(response.status, `${ref}: ${await response.clone().text()}`).toBe(200);
-  return (await response.json()) as Record<string, any>;
+  return (await response.json()) as ProfileView;
 }
 
 /** Waits until the profile API shows `count` events for `ref` (the resolver runs asynchronously). */
-async function settled(ref: string, count: number): Promise<Record<string, any>> {
-  let last: Record<string, any> | undefined;
+async function settled(ref: string, count: number): Promise<ProfileView> {
+  let last: ProfileView | undefined;
   await eventually(
     async () => {
       const response = await api(`/v1/profiles/${ref}`);
-      last = (await response.json()) as Record<string, any>;
+      last = (await response.json()) as ProfileView;
       if (response.status !== 200) return false;
-      const counts = Object.values(last.computed.event_counts as Record<string, number>);
+      const counts = Object.values(last.computed.event_counts);
       const total = counts.reduce((a, b) => a + b, 0);
       if (total > count) throw new Error(`${ref} has ${total} events, expected ${count}: ${JSON.stringify(last)}`);
       return total === count;
@@ -75,21 +87,21 @@ describe('unified profiles through the local runtime', () => {
     expect(view.traits).toEqual({ email: `ana.${run}@example.com`, plan: 'free' });
     expect(view.computed).toMatchObject({ orders_count: 2, total_revenue: 42.5, average_order_value: 21.25 });
     // Event times are corrected for the client's clock skew (receivedAt - (sentAt - timestamp)), so allow the milliseconds in flight.
-    expect(Math.abs(Date.parse(view.computed.first_seen) - Date.parse('2026-11-01T10:00:00Z'))).toBeLessThan(5_000);
+    expect(Math.abs(Date.parse(view.computed.first_seen ?? '') - Date.parse('2026-11-01T10:00:00Z'))).toBeLessThan(5_000);
     // Any identifier, including those of merged-away profiles, reaches the same person.
     for (const ref of [`anonymous_id:${phone}`, `email:${encodeURIComponent(`ANA.${run}@example.com`)}`, `anonymous_id:${tablet}`]) {
       expect((await profile(ref)).id).toBe(view.id);
     }
-    const merges = (await (await api(`/v1/profiles/user_id:${userId}/merges`)).json()) as { history: Array<Record<string, any>> };
+    const merges = (await (await api(`/v1/profiles/user_id:${userId}/merges`)).json()) as HistoryPage;
     // Which profiles merge into which depends on how events fall into batches and shards; a login always explains itself.
     expect(merges.history).toContainEqual(expect.objectContaining({ kind: 'merge', reason: expect.objectContaining({ rule: 'identify' }) }));
 
     // The timeline comes from the lake, newest first, in pages.
-    const events: Array<Record<string, any>> = [];
+    const events: TimelineEvent[] = [];
     let cursor: string | null = null;
     await eventually(async () => ((await (await api(`/v1/profiles/user_id:${userId}/events?limit=100`)).json()) as { events: unknown[] }).events.length === 7, 20_000, 'lake timeline');
     do {
-      const page = (await (await api(`/v1/profiles/user_id:${userId}/events?limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json()) as { events: Array<Record<string, any>>; nextCursor: string | null };
+      const page = (await (await api(`/v1/profiles/user_id:${userId}/events?limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json()) as TimelinePage;
       events.push(...page.events);
       cursor = page.nextCursor;
     } while (cursor);
@@ -113,7 +125,7 @@ describe('unified profiles through the local runtime', () => {
     const bob = await settled(`user_id:bob-${run}`, 1);
     expect(ana.id).not.toBe(bob.id);
     expect(bob.identifiers).toEqual([{ type: 'user_id', value: `bob-${run}` }, { type: 'email', value: `bob-${run}@example.com` }]);
-    const merges = (await (await api(`/v1/profiles/user_id:bob-${run}/merges`)).json()) as { history: Array<Record<string, any>> };
+    const merges = (await (await api(`/v1/profiles/user_id:bob-${run}/merges`)).json()) as HistoryPage;
     expect(merges.history).toContainEqual(expect.objectContaining({ kind: 'link_dropped', reason: 'limit:user_id', identifier: { type: 'anonymous_id', value: shared } }));
     const carol = await settled(`user_id:carol-${run}`, 4);
     const dave = await settled(`user_id:dave-${run}`, 4);
@@ -152,7 +164,7 @@ describe('unified profiles through the local runtime', () => {
       api(`/v1/profiles/user_id:eve-${run}/split`, { method: 'POST', body: JSON.stringify({ identifier: { type: 'anonymous_id', value: borrowed } }) });
     const response = await split();
     expect(response.status, await response.clone().text()).toBe(200);
-    const result = (await response.json()) as { profile: Record<string, any>; split: Record<string, any> };
+    const result = (await response.json()) as { profile: ProfileView; split: ProfileView };
     expect(result.profile.identifiers).toEqual([{ type: 'user_id', value: `eve-${run}` }]);
     expect(result.profile.computed).toMatchObject({ orders_count: 1, total_revenue: 10, event_counts: { 'Order Completed': 1, $identify: 1 } });
     expect(result.split.identifiers).toEqual([{ type: 'anonymous_id', value: borrowed }]);
@@ -166,7 +178,7 @@ describe('unified profiles through the local runtime', () => {
     const after = await settled(`user_id:eve-${run}`, 3);
     expect(after.id).toBe(result.profile.id);
     expect((await profile(`anonymous_id:${borrowed}`)).id).toBe(result.split.id);
-    const history = (await (await api(`/v1/profiles/user_id:eve-${run}/merges`)).json()) as { history: Array<Record<string, any>> };
+    const history = (await (await api(`/v1/profiles/user_id:eve-${run}/merges`)).json()) as HistoryPage;
     expect(history.history.map((h) => h.kind)).toContain('split');
     expect(history.history).toContainEqual(expect.objectContaining({ kind: 'link_dropped', reason: 'apart' }));
   });
@@ -188,26 +200,44 @@ describe('unified profiles through the local runtime', () => {
     expect(events.map((e) => e.userId)).toEqual([hostile]);
   });
 
-  it('refuses write keys, bad tokens and bad requests with specific errors', async () => {
+  it('refuses at the gateway, as API Gateway\'s authorizer does, anything but an admin token', async () => {
+    const cases: Array<[Record<string, string>, number, string]> = [
+      [{}, 401, 'Unauthorized'],
+      [{ authorization: basicAuth('dev-write-key') }, 403, 'Forbidden'],
+      [{ authorization: 'Bearer dev-write-key' }, 403, 'Forbidden'],
+      [{ authorization: 'Bearer wrong' }, 403, 'Forbidden'],
+    ];
+    for (const [headers, status, message] of cases) {
+      for (const path of ['/v1/profiles/user_id:x', '/v1/profiles/user_id:x/split']) {
+        const response = await fetch(`${runtime.url}${path}`, { headers });
+        expect(response.status, `${path} ${JSON.stringify(headers)}`).toBe(status);
+        expect(await response.json()).toEqual({ message });
+      }
+    }
+  });
+
+  it('refuses bad requests with the field at fault and why', async () => {
     const cases: Array<[string, RequestInit, number, string]> = [
-      ['/v1/profiles/user_id:x', { headers: { authorization: basicAuth('dev-write-key') } }, 403, 'authorization'],
-      ['/v1/profiles/user_id:x', { headers: { authorization: 'Bearer wrong' } }, 401, 'authorization'],
       ['/v1/profiles/nocolon', {}, 400, 'ref'],
       ['/v1/profiles/user_id:%E0%A4%A', {}, 400, 'ref'],
       ['/v1/profiles/user_id:x/events?cursor=bm90LWEtY3Vyc29y', {}, 400, 'cursor'],
       ['/v1/profiles/email:not-an-email', {}, 400, 'ref'],
       ['/v1/profiles/user_id:x/events?limit=0', {}, 400, 'limit'],
       ['/v1/profiles/user_id:x/split', { method: 'POST', body: '{' }, 400, 'body'],
+      ['/v1/profiles/user_id:x/split', { method: 'POST', body: '[]' }, 400, 'body'],
       ['/v1/profiles/user_id:x/split', { method: 'POST', body: '{"identifier":{"type":"Email"}}' }, 400, 'identifier.type'],
       ['/v1/profiles/user_id:nobody-has-this', {}, 404, ''],
       ['/v1/profiles/user_id:x/merges', { method: 'POST' }, 405, ''],
+      ['/v1/profiles', {}, 404, ''],
+      ['/v1/nothing-here', { method: 'DELETE' }, 404, ''],
     ];
     for (const [path, init, status, field] of cases) {
       const response = await api(path, init);
-      const body = (await response.json()) as { error: string; details: Array<{ field: string }> };
+      const body = (await response.json()) as { error: string; details: Array<{ field: string; reason: string }> };
       expect(response.status, path).toBe(status);
       expect(body.error.length).toBeGreaterThan(5);
-      if (field) expect(body.details[0]?.field).toBe(field);
+      if (field) expect(body.details[0]?.field, path).toBe(field);
+      for (const detail of body.details) expect(detail.reason, path).not.toBe('Invalid input');
     }
   });
 });

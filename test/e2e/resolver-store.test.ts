@@ -4,9 +4,9 @@ import { CountingTelemetry } from '../../lambdas/adapters/local/counting-telemet
 import type { CollectedEvent } from '../../lambdas/domain/intake.js';
 import { defaultProfileConfig } from '../../lambdas/domain/profile-config.js';
 import type { ProfileState } from '../../lambdas/domain/profile.js';
-import { silentLogger } from '../../lambdas/ports/logger.js';
+import { silentLogger } from '../../lambdas/adapters/silent-observability.js';
 import type { ProfileStore } from '../../lambdas/ports/profile-store.js';
-import type { DeliveredRecord } from '../../lambdas/use-cases/archive.js';
+import type { DeliveredRecord } from '../../lambdas/ports/event-stream.js';
 import { resolveBatch, type ResolveDependencies } from '../../lambdas/use-cases/resolve.js';
 import { createLocalResources } from '../../local/bootstrap.js';
 import { useEmulators } from '../helpers/emulators.js';

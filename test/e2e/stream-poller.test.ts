@@ -4,7 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useEmulators } from '../helpers/emulators.js';
-import { silentLogger } from '../../lambdas/ports/logger.js';
+import { silentLogger } from '../../lambdas/adapters/silent-observability.js';
+import type { DeadLetter } from '../../lambdas/ports/dead-letter-store.js';
 import { StreamPoller } from '../../local/stream-poller.js';
 import { eventually } from '../helpers/local-process.js';
 
@@ -38,10 +39,10 @@ describe('StreamPoller (event source mapping stand-in) on kinesalite', () => {
     await poller.stop();
     expect([...new Set(delivered)]).toEqual(expected);
     const dlqDir = join(dataDir, 'dlq', `poison-${run}`);
-    const letters = readdirSync(dlqDir).map((f) => JSON.parse(readFileSync(join(dlqDir, f), 'utf8')));
+    const letters = readdirSync(dlqDir).map((f) => JSON.parse(readFileSync(join(dlqDir, f), 'utf8')) as DeadLetter);
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ reason: 'cannot process poison', stack: expect.stringContaining('Error') });
-    expect(letters[0].records.map((r: { data: string }) => Buffer.from(r.data, 'base64').toString())).toEqual([`${run}-poison`]);
+    expect(letters[0]!.records.map((r) => Buffer.from(r.data, 'base64').toString())).toEqual([`${run}-poison`]);
   });
 
   it('redelivers from the first reported item failure only, and resumes after its checkpoint on restart', async () => {

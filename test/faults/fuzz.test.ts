@@ -112,8 +112,10 @@ async function expectClientError(response: Response, what: string): Promise<void
   const text = await response.text();
   expect(response.status, `${what} → ${response.status} ${text.slice(0, 300)}`).toBeLessThan(500);
   if (response.status >= 400) {
-    const answer = JSON.parse(text) as { error?: unknown };
-    expect(typeof answer.error, `${what} → ${text.slice(0, 300)}`).toBe('string');
+    const answer = JSON.parse(text) as { error?: unknown; message?: unknown };
+    // API Gateway's authorizer stage refuses admin requests with its own fixed bodies, before any function runs.
+    const gateway = (response.status === 401 && answer.message === 'Unauthorized') || (response.status === 403 && answer.message === 'Forbidden');
+    if (!gateway) expect(typeof answer.error, `${what} → ${text.slice(0, 300)}`).toBe('string');
   }
 }
 

@@ -11,7 +11,7 @@ import { defaultProfileConfig } from '../../lambdas/domain/profile-config.js';
 import type { ProfileState } from '../../lambdas/domain/profile.js';
 import { createResolverHandler } from '../../lambdas/handlers/resolver.js';
 import type { DeadLetter } from '../../lambdas/ports/dead-letter-store.js';
-import { silentLogger } from '../../lambdas/ports/logger.js';
+import { silentLogger } from '../../lambdas/adapters/silent-observability.js';
 import type { ProfileStore } from '../../lambdas/ports/profile-store.js';
 import { redriveDeadLetters } from '../../lambdas/use-cases/redrive.js';
 import { FileDeadLetterStore } from '../../local/file-dead-letter-store.js';

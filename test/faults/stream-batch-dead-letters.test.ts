@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { useEmulators } from '../helpers/emulators.js';
 import { StreamBatchDeadLetters } from '../../lambdas/adapters/aws/stream-batch-dead-letters.js';
-import type { DeliveredRecord } from '../../lambdas/use-cases/archive.js';
+import type { DeliveredRecord } from '../../lambdas/ports/event-stream.js';
 import { redriveDeadLetters } from '../../lambdas/use-cases/redrive.js';
 
 const fixture = useEmulators('sqs-dlq');

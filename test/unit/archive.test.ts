@@ -1,10 +1,10 @@
 import { gunzipSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { noTelemetry } from '../../lambdas/ports/telemetry.js';
-import { silentLogger } from '../../lambdas/ports/logger.js';
+import { noTelemetry, silentLogger } from '../../lambdas/adapters/silent-observability.js';
 import type { ObjectStore, PutObjectInput } from '../../lambdas/ports/object-store.js';
-import { archiveBatch, type DeliveredRecord } from '../../lambdas/use-cases/archive.js';
+import { archiveBatch } from '../../lambdas/use-cases/archive.js';
+import type { DeliveredRecord } from '../../lambdas/ports/event-stream.js';
 
 class MemoryLake implements ObjectStore {
   readonly objects = new Map<string, Buffer>();

@@ -39,7 +39,7 @@ describe('validateEvent', () => {
   it('refuses nesting deeper than the limit without overflowing the stack', () => {
     let deep: Record<string, unknown> = {};
     const root = deep;
-    for (let i = 0; i < 5000; i++) deep = (deep.a = {}) as Record<string, unknown>;
+    for (let i = 0; i < 5000; i++) deep = (deep.a = {});
     const result = validateEvent({ type: 'page', userId: 'u', properties: root });
     expect(result.ok).toBe(false);
   });

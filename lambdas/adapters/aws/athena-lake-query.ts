@@ -1,6 +1,6 @@
 import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand, paginateGetQueryResults } from '@aws-sdk/client-athena';
 import type { LakeQuery } from '../../ports/lake-query.js';
-import { sleep } from '../retry.js';
+import { sleep } from '../../support/retry.js';
 
 export interface AthenaTarget {
   readonly workGroup: string;

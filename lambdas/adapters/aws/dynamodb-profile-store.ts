@@ -20,7 +20,7 @@ import { identifierDigest, identifierKey, type Identifier } from '../../domain/i
 import { MessageDigestBytes, type ProfileState, type SeenGeneration } from '../../domain/profile.js';
 import { ConcurrentUpdateError, type ProfileStore, type VersionedProfile } from '../../ports/profile-store.js';
 import type { Telemetry } from '../../ports/telemetry.js';
-import { backoffDelay, sleep } from '../retry.js';
+import { backoffDelay, sleep } from '../../support/retry.js';
 
 type Item = Record<string, AttributeValue>;
 

@@ -1,7 +1,7 @@
 import { DescribeStreamSummaryCommand, PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { StreamLimits } from '../../contracts.js';
 import { StreamUnavailableError, type EventStream, type StreamRecord } from '../../ports/event-stream.js';
-import { backoffDelay, sleep } from '../retry.js';
+import { backoffDelay, sleep } from '../../support/retry.js';
 
 export interface KinesisEventStreamOptions {
   readonly client: KinesisClient;

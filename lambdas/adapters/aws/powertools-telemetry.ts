@@ -15,8 +15,4 @@ export class PowertoolsTelemetry implements Telemetry {
     }
     this.metrics.addMetric(metric, MetricUnit.Count, value);
   }
-
-  flush(): void {
-    this.metrics.publishStoredMetrics();
-  }
 }

@@ -9,8 +9,6 @@ export class CountingTelemetry implements Telemetry {
     this.totals.set(key, (this.totals.get(key) ?? 0) + value);
   }
 
-  flush(): void {}
-
   snapshot(): Record<string, number> {
     return Object.fromEntries(this.totals);
   }

@@ -1,5 +1,8 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import type { DeliveredRecord } from '../use-cases/archive.js';
+import type { DeliveredRecord } from '../../ports/event-stream.js';
+
+/** A stream consumer: a Lambda fed by a Kinesis event source mapping with partial batch responses. */
+export type KinesisHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
 
 /** Lambda's `eventID` is `<shardId>:<sequenceNumber>`. */
 export function toDeliveredRecords(event: KinesisStreamEvent): DeliveredRecord[] {
