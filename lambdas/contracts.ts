@@ -106,26 +106,55 @@ export const Catalog = {
   rejectionsTable: 'rejections',
 } as const;
 
-/** A DynamoDB key schema, shared by the CDK constructs and the local runtime's bootstrap. */
+interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S';
+}
+
+/** A DynamoDB key schema and its global secondary indexes, shared by the CDK constructs and the local runtime's bootstrap. */
 export interface TableDefinition {
-  readonly partitionKey: { readonly name: string; readonly type: 'S' };
-  readonly sortKey?: { readonly name: string; readonly type: 'S' };
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly indexes?: readonly IndexDefinition[];
+}
+
+/** A global secondary index; `projected` non-key attributes are copied into it (INCLUDE), else keys only. */
+export interface IndexDefinition {
+  readonly name: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  readonly projected?: readonly string[];
 }
 
 /** DynamoDB key schema of the credentials table (write keys and admin tokens, stored hashed). */
-export const CredentialsTableDefinition = {
+export const CredentialsTableDefinition: TableDefinition = {
   partitionKey: { name: 'keyHash', type: 'S' },
-} as const;
+};
+
+/**
+ * The outbox feed: a profile item holding undelivered outbound changes carries `ob`, one of
+ * `buckets` values, and so appears in this sparse index until they are delivered. It is the
+ * same feed in AWS and locally, where dynalite has no DynamoDB Streams (docs/data-model.md).
+ */
+export const OutboxIndex = { name: 'outbox', bucketAttribute: 'ob', buckets: 8 } as const;
 
 /**
  * DynamoDB key schema of the profiles table (docs/data-model.md). Items:
  * `p#<profileId>`/`profile` (the profile or its redirect), `p#<profileId>`/`h#...` (history),
  * `i#<identifier digest>`/`owner` (which profile an identifier belongs to).
  */
-export const ProfilesTableDefinition = {
+export const ProfilesTableDefinition: TableDefinition = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
-} as const;
+  indexes: [
+    {
+      name: OutboxIndex.name,
+      partitionKey: { name: OutboxIndex.bucketAttribute, type: 'S' },
+      sortKey: { name: 'pk', type: 'S' },
+      projected: ['v', 'o'],
+    },
+  ],
+};
 
 /**
  * Each Lambda handler (a file in lambdas/handlers/) and its memory in MB: the stack deploys these

@@ -13,7 +13,7 @@ import { LakeStorage } from './constructs/lake-storage.js';
 import { OperationsMonitoring } from './constructs/operations-monitoring.js';
 import { ProjectFunction } from './constructs/project-function.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
-import { grantObjectAccess, grantPrefixListing } from './grants.js';
+import { grantObjectAccess, grantPrefixListing, grantTableItems } from './grants.js';
 import { acknowledgeLambdaDefaults } from './nag-acknowledgements.js';
 
 export interface CdpStackProps extends StackProps {
@@ -89,7 +89,7 @@ export class CdpStack extends Stack {
     grantObjectAccess(archiver.function.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.quarantinePrefix);
 
     const resolver = consumer('resolver', props.resolverBatchSize, props.resolverBatchingWindow);
-    profiles.table.grant(resolver.function.function, 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem');
+    grantTableItems(resolver.function.function, profiles.table, ['BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
 
     const authorizer = new ProjectFunction(this, 'AdminAuthorizer', { handlerFile: 'admin-authorizer', environment });
     credentials.table.grant(authorizer.function, 'dynamodb:GetItem');
@@ -99,10 +99,7 @@ export class CdpStack extends Stack {
       timeout: Duration.seconds(29),
     });
     credentials.table.grant(profileFunction.function, 'dynamodb:GetItem');
-    profiles.table.grant(
-      profileFunction.function,
-      'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem',
-    );
+    grantTableItems(profileFunction.function, profiles.table, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
     grantLakeQuery(this, profileFunction, catalog, storage);
     new ApiRoutes(this, 'Routes', { api: api.api, functions: { ingest, profiles: profileFunction }, adminAuthorizer: authorizer });
 

@@ -2,6 +2,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 
 /**
  * Least-privilege object access: exactly these S3 actions, under one key prefix. The prefix
@@ -25,6 +26,21 @@ export function grantPrefixListing(fn: IFunction, bucket: Bucket, prefix: string
       actions: ['s3:ListBucket'],
       resources: [bucket.bucketArn],
       conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+    }),
+  );
+}
+
+/**
+ * Exactly these DynamoDB actions on the table itself. TableV2's own grant adds every index
+ * (`index/*`) once the table has one; a function that queries an index is granted that index by
+ * name instead.
+ */
+export function grantTableItems(fn: IFunction, table: ITableV2, actions: string[], indexes: readonly string[] = []): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: actions.map((action) => `dynamodb:${action}`),
+      resources: [table.tableArn, ...indexes.map((index) => `${table.tableArn}/index/${index}`)],
     }),
   );
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { identifierKey, identifiersOf, type Identifier } from './identifiers.js';
+import { identifierDigest, identifierKey, identifiersOf, type Identifier } from './identifiers.js';
 import type { CollectedEvent } from './intake.js';
 import {
   countEvent,
@@ -51,6 +51,22 @@ export type HistoryEntry =
       readonly identifier: Identifier;
       readonly at: number;
     };
+
+/**
+ * An entry's place in its profile's history: time first, so history reads in order, and unique
+ * per entry, so recording the same entry again (a replayed batch) changes nothing.
+ */
+export function historyEntryKey(entry: HistoryEntry): string {
+  const at = new Date(entry.kind === 'merge' ? entry.reason.at : entry.at).toISOString();
+  switch (entry.kind) {
+    case 'merge':
+      return `${at}#merge#${entry.absorbed}`;
+    case 'link_dropped':
+      return `${at}#drop#${identifierDigest(entry.identifier)}#${entry.messageId}`;
+    case 'split':
+      return `${at}#split#${entry.into}`;
+  }
+}
 
 /** A profile as the store holds it: live (state), or merged away (redirect, state kept until the merge completes). */
 export interface StoredProfile {
@@ -319,16 +335,20 @@ export class IdentityGraph {
   }
 
   /**
-   * What to persist, in the order that keeps every step crash-safe: freeze merged-away profiles,
-   * claim new identifiers, then write live profiles (see docs/identity.md).
+   * What to persist, listed in the order that keeps every step crash-safe: freeze merged-away
+   * profiles, claim new identifiers, write live profiles, then tidy up (see docs/identity.md).
    */
   changes(): GraphChanges {
+    const losers = this.finishedLosers();
     return {
       frozen: [...this.frozen].map(([id, reason]) => ({ id, to: this.resolve(id), reason, stored: this.stored.has(id) && !this.orphans.has(id) })),
       claims: [...this.claimed].map(([, identifier]) => ({ identifier, profileId: this.ownerOf(identifier)! })),
       profiles: [...this.dirty]
         .filter((id) => !this.redirects.has(id))
         .map((id) => ({ state: this.profiles.get(id)!, isNew: !this.stored.has(id) })),
+      // Redirects already route lookups correctly; moving identifiers and dropping loser state saves later reads.
+      repoints: losers.flatMap((loser) => this.storedIdentifiersOf(loser.id).map((identifier) => ({ identifier, from: loser.id, to: loser.to }))),
+      releases: losers.map((loser) => loser.id),
       // History stays with the profile it happened to; a survivor's history includes its absorbed profiles'.
       history: [...this.history],
     };
@@ -345,5 +365,9 @@ export interface GraphChanges {
   readonly frozen: ReadonlyArray<{ id: string; to: string; reason: MergeReason; stored: boolean }>;
   readonly claims: ReadonlyArray<{ identifier: Identifier; profileId: string }>;
   readonly profiles: ReadonlyArray<{ state: ProfileState; isNew: boolean }>;
+  /** Owner items that still point at merged-away profiles, to move to their survivors. */
+  readonly repoints: ReadonlyArray<{ identifier: Identifier; from: string; to: string }>;
+  /** Merged-away profiles whose survivors now hold their state. */
+  readonly releases: readonly string[];
   readonly history: readonly HistoryEntry[];
 }

@@ -1,10 +1,27 @@
 import type { HistoryEntry, MergeReason, StoredProfile } from '../domain/identity-graph.js';
 import type { Identifier } from '../domain/identifiers.js';
 import type { ProfileState } from '../domain/profile.js';
+import type { OutboundChange } from '../domain/profile-write.js';
 
 /** A stored profile with the version its conditional writes are checked against. */
 export interface VersionedProfile extends StoredProfile {
   readonly version: number;
+  /** Outbound changes recorded with the profile and not delivered yet. */
+  readonly outbox: readonly OutboundChange[];
+}
+
+/** One conditional profile write: created when `expectedVersion` is undefined, else replaced at that version, with its outbox. */
+export interface ProfileWrite {
+  readonly state: ProfileState;
+  readonly expectedVersion: number | undefined;
+  /** Every undelivered outbound change of the profile after this write. */
+  readonly outbox: readonly OutboundChange[];
+}
+
+/** A profile holding undelivered outbound changes, as the outbox feed lists it. */
+export interface PendingOutbound {
+  readonly profileId: string;
+  readonly changes: readonly OutboundChange[];
 }
 
 /** Another writer changed what this write depended on; reload and try again. */
@@ -16,8 +33,9 @@ export class ConcurrentUpdateError extends Error {
 }
 
 /**
- * Profiles, identifier ownership and merge history. Every write that depends on what was read
- * is conditional and throws ConcurrentUpdateError when the condition no longer holds.
+ * Profiles, identifier ownership, merge history and the outbox. Every write that depends on what
+ * was read is conditional and throws ConcurrentUpdateError when the condition no longer holds.
+ * The same contract tests run against every implementation (test/contract/profile-store.ts).
  */
 export interface ProfileStore {
   /** Owner profile id per identifier key (`type:value`), for those that have one. */
@@ -29,13 +47,24 @@ export interface ProfileStore {
   redirect(id: string, to: string, reason: MergeReason): Promise<void>;
   /** Takes ownership of an unowned identifier (a no-op when `profileId` already owns it). */
   claim(identifier: Identifier, profileId: string): Promise<void>;
-  /** Writes a live profile: created when `expectedVersion` is undefined, else replaced at that version. */
-  putProfile(state: ProfileState, expectedVersion: number | undefined): Promise<void>;
-  /** Moves an identifier from one owner to another; does nothing if `from` no longer owns it. */
+  /** Writes a live profile and its outbox in one conditional write. Only the profile writer calls this. */
+  putProfile(write: ProfileWrite): Promise<void>;
+  /** Moves an identifier from one owner to another; does nothing, and says false, if `from` no longer owns it. */
   repoint(identifier: Identifier, from: string, to: string): Promise<boolean>;
   /** Drops a merged-away profile's state once its survivor holds it. */
   release(id: string): Promise<void>;
   appendHistory(entries: readonly HistoryEntry[]): Promise<void>;
   history(profileIds: readonly string[]): Promise<HistoryEntry[]>;
+  /**
+   * The outbox feed: profiles holding undelivered changes in one of the feed's buckets
+   * (`OutboxIndex.buckets` in contracts.ts), at most `limit`, eventually consistent.
+   */
+  pendingOutbound(bucket: number, limit?: number): Promise<PendingOutbound[]>;
+  /**
+   * Removes delivered changes from a profile's outbox. It is a change to the item (its version
+   * moves on), so a writer that read the outbox before stays conditional on what it read.
+   * Returns how many of the changes were still there.
+   */
+  acknowledgeOutbound(profileId: string, changeIds: readonly string[]): Promise<number>;
   ping(): Promise<void>;
 }

@@ -27,4 +27,8 @@ export type MetricName =
   | 'TraitsRefused'
   | 'ProfileWriteConflicts'
   | 'ProfileWrites'
+  /** Profile writes left out because they would have changed nothing. */
+  | 'ProfileWritesSkipped'
+  /** Outbound changes recorded in profile outboxes, for delivery. */
+  | 'OutboundChangesRecorded'
   | 'RecordsDeadLettered';

@@ -11,6 +11,8 @@ import type { LakeQuery } from '../ports/lake-query.js';
 import type { AppLogger } from '../ports/logger.js';
 import { ConcurrentUpdateError, type ProfileStore, type VersionedProfile } from '../ports/profile-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
+import type { OutboundChange, ProfileDerivation } from '../domain/profile-write.js';
+import { ProfileWriter } from './profile-writer.js';
 
 /** Base error of the profile API; `status` is the HTTP status it maps to, `details` what was wrong and where. */
 export class ProfileApiError extends DomainError {
@@ -40,6 +42,8 @@ export interface ProfileServiceDependencies {
   readonly telemetry: Telemetry;
   readonly logger: AppLogger;
   readonly now: () => Date;
+  /** What is kept up to date from each profile on every write. @default none */
+  readonly derivations?: readonly ProfileDerivation[];
 }
 
 /** How a caller names a profile: one of its identifiers, or its id (`profile:<id>`). */
@@ -90,11 +94,12 @@ export class ProfileService {
   async split(ref: ProfileRef, identifier: Identifier): Promise<SplitResult> {
     const { config, store } = this.deps;
     const now = this.deps.now().getTime();
-    const { state: current, version } = await this.find(ref);
+    const { state: current, version, outbox } = await this.find(ref);
     const key = identifierKey(identifier);
     const splitId = newProfileId(`split|${current.id}|${key}`);
+    const writer = this.writer();
     if (current.apart.includes(splitId)) {
-      await store.repoint(identifier, current.id, splitId);
+      await writer.write({ repoints: [{ identifier, from: current.id, to: splitId }] });
       const [split] = await store.profiles([splitId]);
       return { profile: profileView(current, config, now), split: profileView(split?.state ?? emptyProfile(splitId, now), config, now) };
     }
@@ -117,19 +122,22 @@ export class ProfileService {
     const rebuilt: ProfileState = { ...graph.state(current.id), identifiers: remaining, seen: current.seen, droppedLinks: [], updatedAt: now };
     const split: ProfileState = { ...graph.state(splitId), identifiers: [linked], seen: current.seen, droppedLinks: [], updatedAt: now };
     const [existingSplit] = await store.profiles([splitId]);
-    await store.putProfile(split, existingSplit?.version);
+    const entry = { kind: 'split', identifier: { type: identifier.type, value: identifier.value }, at: now, into: splitId } as const;
+    // The split-off profile first: until the original drops the identifier, a crash leaves both whole and the split repeatable.
+    await writer.write({ profiles: [{ before: existingSplit?.state, expectedVersion: existingSplit?.version, pending: existingSplit?.outbox ?? [], after: split }] });
     try {
-      await store.putProfile(rebuilt, version);
+      await writer.write({
+        profiles: [{ before: current, expectedVersion: version, pending: outbox, after: rebuilt }],
+        repoints: [{ identifier, from: current.id, to: splitId }],
+        history: [
+          { ...entry, profileId: current.id },
+          { ...entry, profileId: splitId },
+        ],
+      });
     } catch (error) {
       if (error instanceof ConcurrentUpdateError) throw new ProfileApiError(409, 'the profile changed while it was being split; retry the request');
       throw error;
     }
-    await store.repoint(identifier, current.id, splitId);
-    const entry = { kind: 'split', identifier: { type: identifier.type, value: identifier.value }, at: now, into: splitId } as const;
-    await store.appendHistory([
-      { ...entry, profileId: current.id },
-      { ...entry, profileId: splitId },
-    ]);
     this.deps.logger.info('profile split', { profileId: current.id, into: splitId, identifierType: identifier.type, events: events.length });
     return { profile: profileView(rebuilt, config, now), split: profileView(split, config, now) };
   }
@@ -141,8 +149,13 @@ export class ProfileService {
     return events.filter((e) => identifiersOf(e, this.deps.config).length > 0).reverse();
   }
 
+  private writer(): ProfileWriter {
+    const { store, telemetry, now, derivations } = this.deps;
+    return new ProfileWriter({ store, telemetry, now, ...(derivations ? { derivations } : {}) });
+  }
+
   /** The live profile a reference leads to, following merge redirects. */
-  async find(ref: ProfileRef): Promise<{ state: ProfileState; version: number }> {
+  async find(ref: ProfileRef): Promise<{ state: ProfileState; version: number; outbox: readonly OutboundChange[] }> {
     let id: string | undefined;
     if ('profileId' in ref) id = ref.profileId;
     else id = (await this.deps.store.owners([ref.identifier])).get(identifierKey(ref.identifier));
@@ -153,7 +166,7 @@ export class ProfileService {
         id = stored.redirect.to;
         continue;
       }
-      if (stored.state) return { state: stored.state, version: stored.version };
+      if (stored.state) return { state: stored.state, version: stored.version, outbox: stored.outbox };
       break;
     }
     throw new ProfileApiError(404, 'no profile has that identifier');

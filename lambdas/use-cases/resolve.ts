@@ -5,7 +5,9 @@ import type { ProfileConfig } from '../domain/profile-config.js';
 import { backoffDelay, sleep } from '../support/retry.js';
 import type { DeadLetterStore } from '../ports/dead-letter-store.js';
 import type { AppLogger } from '../ports/logger.js';
-import { ConcurrentUpdateError, type ProfileStore } from '../ports/profile-store.js';
+import { ConcurrentUpdateError, type ProfileStore, type VersionedProfile } from '../ports/profile-store.js';
+import type { ProfileDerivation } from '../domain/profile-write.js';
+import { ProfileWriter, type ProfileWriteReport } from './profile-writer.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { DeliveredRecord } from '../ports/event-stream.js';
 
@@ -19,6 +21,8 @@ export interface ResolveDependencies {
   readonly maxAttempts?: number;
   /** Concurrent writes per batch. @default 16 */
   readonly writeConcurrency?: number;
+  /** What is kept up to date from each profile on every write. @default none */
+  readonly derivations?: readonly ProfileDerivation[];
 }
 
 export interface IsolatingResolveDependencies extends ResolveDependencies {
@@ -121,15 +125,18 @@ export function isPlatformFailure(error: unknown): boolean {
 
 const TransientNames = new Set(['TimeoutError', 'AbortError', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
 
+/** What the store held for each profile loaded into a graph: the state a write replaces, its version and its outbox. */
+export type LoadedProfiles = ReadonlyMap<string, VersionedProfile>;
+
 /** Loads the part of the graph these events touch: owners, their profiles, and redirect targets. */
 export async function loadGraph(
   store: ProfileStore,
   config: ProfileConfig,
   now: number,
   identifiers: readonly Identifier[],
-): Promise<{ graph: IdentityGraph; versions: Map<string, number> }> {
+): Promise<{ graph: IdentityGraph; loaded: LoadedProfiles }> {
   const graph = new IdentityGraph(config, now);
-  const versions = new Map<string, number>();
+  const loaded = new Map<string, VersionedProfile>();
   const owners = await store.owners(identifiers);
   for (const [key, profileId] of owners) graph.loadOwner(parseIdentifierKey(key)!, profileId);
   const requested = new Set<string>();
@@ -137,22 +144,22 @@ export async function loadGraph(
   while (wanted.length > 0) {
     for (const id of wanted) requested.add(id);
     for (const profile of await store.profiles(wanted)) {
-      versions.set(profile.id, profile.version);
+      loaded.set(profile.id, profile);
       graph.loadProfile(profile);
     }
     wanted = graph.missingTargets().filter((id) => !requested.has(id));
   }
   graph.completeMerges();
   graph.adoptOrphans();
-  return { graph, versions };
+  return { graph, loaded };
 }
 
 async function resolveOnce(events: readonly CollectedEvent[], deps: ResolveDependencies): Promise<void> {
   const identifiers = new Map<string, Identifier>();
   for (const event of events) for (const id of identifiersOf(event, deps.config)) identifiers.set(identifierKey(id), id);
-  const { graph, versions } = await loadGraph(deps.store, deps.config, deps.now().getTime(), [...identifiers.values()]);
+  const { graph, loaded } = await loadGraph(deps.store, deps.config, deps.now().getTime(), [...identifiers.values()]);
   for (const event of events) graph.apply(event);
-  await persist(graph, versions, deps);
+  await persist(graph.changes(), loaded, deps);
 
   const { stats } = graph;
   deps.telemetry.count('ProfileEventsApplied', stats.applied);
@@ -167,32 +174,24 @@ async function resolveOnce(events: readonly CollectedEvent[], deps: ResolveDepen
   }
 }
 
-/**
- * Writes in the order that keeps each step safe to crash after (docs/identity.md): freeze the
- * merged-away profiles, claim new identifiers, write live profiles, then tidy up.
- */
-export async function persist(graph: IdentityGraph, versions: ReadonlyMap<string, number>, deps: ResolveDependencies): Promise<GraphChanges> {
-  const changes = graph.changes();
-  const limit = deps.writeConcurrency ?? 16;
-  await inParallel(changes.frozen, limit, (f) =>
-    f.stored ? deps.store.freeze(f.id, f.to, f.reason, versions.get(f.id) ?? 0) : deps.store.redirect(f.id, f.to, f.reason),
-  );
-  await inParallel(changes.claims, limit, (c) => deps.store.claim(c.identifier, c.profileId));
-  await inParallel(changes.profiles, limit, (p) => deps.store.putProfile(p.state, p.isNew ? undefined : versions.get(p.state.id)));
-  deps.telemetry.count('ProfileWrites', changes.profiles.length);
-  // Redirects already route lookups correctly; moving identifiers and dropping loser state saves later reads.
-  await inParallel(graph.finishedLosers(), limit, async (loser) => {
-    for (const id of graph.storedIdentifiersOf(loser.id)) await deps.store.repoint(id, loser.id, loser.to);
-    await deps.store.release(loser.id);
+/** Writes what a graph changed through the profile writer, each write conditional on what was loaded. */
+export async function persist(changes: GraphChanges, loaded: LoadedProfiles, deps: ResolveDependencies): Promise<ProfileWriteReport> {
+  const writer = new ProfileWriter({
+    store: deps.store,
+    telemetry: deps.telemetry,
+    now: deps.now,
+    ...(deps.derivations ? { derivations: deps.derivations } : {}),
+    ...(deps.writeConcurrency ? { concurrency: deps.writeConcurrency } : {}),
   });
-  if (changes.history.length > 0) await deps.store.appendHistory(changes.history);
-  return changes;
-}
-
-export async function inParallel<T>(items: readonly T[], limit: number, action: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await action(items[next++]!);
+  return writer.write({
+    frozen: changes.frozen.map((f) => ({ ...f, expectedVersion: loaded.get(f.id)?.version ?? 0 })),
+    claims: changes.claims,
+    profiles: changes.profiles.map(({ state, isNew }) => {
+      const stored = isNew ? undefined : loaded.get(state.id);
+      return { before: stored?.state, expectedVersion: stored?.version, pending: stored?.outbox ?? [], after: state };
+    }),
+    repoints: changes.repoints,
+    releases: changes.releases,
+    history: changes.history,
   });
-  await Promise.all(workers);
 }

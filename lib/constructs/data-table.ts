@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import type { TableDefinition } from '../../lambdas/contracts.js';
 
@@ -12,18 +12,27 @@ export interface DataTableProps {
 }
 
 /**
- * A DynamoDB table with the project's data defaults: on-demand billing, point-in-time recovery,
- * encryption at rest, deletion protection, and retained when the stack is deleted.
+ * A DynamoDB table, with the global secondary indexes its definition lists, and the project's
+ * data defaults: on-demand billing, point-in-time recovery, encryption at rest, deletion
+ * protection, and retained when the stack is deleted.
  */
 export class DataTable extends Construct {
   readonly table: TableV2;
 
   constructor(scope: Construct, id: string, props: DataTableProps) {
     super(scope, id);
-    const { partitionKey, sortKey } = props.definition;
+    const { partitionKey, sortKey, indexes = [] } = props.definition;
     this.table = new TableV2(this, 'Table', {
       partitionKey: { name: partitionKey.name, type: AttributeType.STRING },
       ...(sortKey ? { sortKey: { name: sortKey.name, type: AttributeType.STRING } } : {}),
+      globalSecondaryIndexes: indexes.map((index) => ({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey.name, type: AttributeType.STRING },
+        ...(index.sortKey ? { sortKey: { name: index.sortKey.name, type: AttributeType.STRING } } : {}),
+        ...(index.projected
+          ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.projected] }
+          : { projectionType: ProjectionType.KEYS_ONLY }),
+      })),
       billing: Billing.onDemand(),
       encryption: props.encryption ?? TableEncryptionV2.awsManagedKey(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },

@@ -90,6 +90,8 @@ function crashingStore(inner: ProfileStore, failAfter: number): ProfileStore {
     repoint: gate((...a: Parameters<ProfileStore['repoint']>) => inner.repoint(...a)),
     release: gate((...a: Parameters<ProfileStore['release']>) => inner.release(...a)),
     appendHistory: gate((...a: Parameters<ProfileStore['appendHistory']>) => inner.appendHistory(...a)),
+    pendingOutbound: (...a) => inner.pendingOutbound(...a),
+    acknowledgeOutbound: gate((...a: Parameters<ProfileStore['acknowledgeOutbound']>) => inner.acknowledgeOutbound(...a)),
   };
 }
 

@@ -12,7 +12,7 @@ import type { ProfileState } from '../../lambdas/domain/profile.js';
 import { createResolverHandler } from '../../lambdas/handlers/resolver.js';
 import type { DeadLetter } from '../../lambdas/ports/dead-letter-store.js';
 import { silentLogger } from '../../lambdas/adapters/silent-observability.js';
-import type { ProfileStore } from '../../lambdas/ports/profile-store.js';
+import type { ProfileStore, ProfileWrite } from '../../lambdas/ports/profile-store.js';
 import { redriveDeadLetters } from '../../lambdas/use-cases/redrive.js';
 import { FileDeadLetterStore } from '../../local/file-dead-letter-store.js';
 import { StreamPoller } from '../../local/stream-poller.js';
@@ -49,9 +49,9 @@ function poisonedBy(store: ProfileStore, trap: { armed: boolean }): ProfileStore
   return new Proxy(store, {
     get(target, property, receiver) {
       if (property === 'putProfile') {
-        return (state: ProfileState, version: number | undefined) => {
-          if (trap.armed && 'crash' in state.traits) throw new TypeError("Cannot read properties of undefined (reading 'crash')");
-          return target.putProfile(state, version);
+        return (write: ProfileWrite) => {
+          if (trap.armed && 'crash' in write.state.traits) throw new TypeError("Cannot read properties of undefined (reading 'crash')");
+          return target.putProfile(write);
         };
       }
       return Reflect.get(target, property, receiver) as unknown;
@@ -94,7 +94,7 @@ describe('a poison record', () => {
     for await (const { letter } of deadLetters.list('resolver')) letters.push(letter);
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ consumer: 'resolver', messageId: `${run}-poison`, reason: expect.stringContaining('TypeError') });
-    expect(letters[0]!.stack).toContain('at persist');
+    expect(letters[0]!.stack).toContain('at ProfileWriter.write');
     expect(JSON.parse(Buffer.from(letters[0]!.records[0]!.data, 'base64').toString())).toMatchObject({ messageId: `${run}-poison` });
     expect(telemetry.snapshot()['RecordsDeadLettered{consumer=resolver}']).toBe(1);
     // Isolated inside the invocation: the poller (the event source mapping) never had to give up on a batch.

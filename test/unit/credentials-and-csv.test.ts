@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CsvRecordAssembler, csvRowToEvent, parseCsvHeader } from '../../lambdas/domain/csv.js';
 import { bearerToken, generateSecret, hashSecret, writeKeyFromBasicAuth, type Credential } from '../../lambdas/domain/credentials.js';
 import { Authenticator } from '../../lambdas/use-cases/authenticate.js';
-import type { CredentialStore } from '../../lambdas/ports/credential-store.js';
+import { InMemoryCredentialStore } from '../../lambdas/adapters/memory/in-memory-credential-store.js';
 
 const basic = (user: string, password = ''): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -24,27 +24,13 @@ describe('write key parsing', () => {
   });
 });
 
-class MemoryCredentials implements CredentialStore {
-  readonly items = new Map<string, Credential>();
-  reads = 0;
-  async find(keyHash: string) { this.reads++; return this.items.get(keyHash); }
-  async create(c: Credential) { this.items.set(c.keyHash, c); return true; }
-  async revoke(keyHash: string, at: Date) {
-    const c = this.items.get(keyHash);
-    if (c) this.items.set(keyHash, { ...c, revokedAt: at.toISOString() });
-    return Boolean(c);
-  }
-  async list() { return [...this.items.values()]; }
-  async ping() {}
-}
-
 describe('Authenticator', () => {
   const credential = (secret: string, kind: 'write' | 'admin'): Credential => ({
     keyHash: hashSecret(secret), kind, sourceId: 'web', name: 'web', createdAt: '2026-01-01T00:00:00Z',
   });
 
   it('accepts a write key only as a write key, and caches lookups', async () => {
-    const store = new MemoryCredentials();
+    const store = new InMemoryCredentialStore();
     await store.create(credential('wk_1', 'write'));
     const auth = new Authenticator(store);
     expect(await auth.authenticate('wk_1', 'write')).toMatchObject({ sourceId: 'web' });
@@ -56,7 +42,7 @@ describe('Authenticator', () => {
 
   it('stops accepting a revoked key once the cache entry expires', async () => {
     let now = 0;
-    const store = new MemoryCredentials();
+    const store = new InMemoryCredentialStore();
     await store.create(credential('wk_2', 'write'));
     const auth = new Authenticator(store, { positiveTtlMs: 1000, now: () => now });
     expect(await auth.authenticate('wk_2', 'write')).toBeDefined();

@@ -3,107 +3,47 @@ import {
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DescribeTableCommand,
+  GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   paginateQuery,
   paginateScan,
   UpdateItemCommand,
-  type AttributeValue,
   type BatchGetItemCommandOutput,
   type ConsumedCapacity,
   type DynamoDBClient,
   type KeysAndAttributes,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { OutboxIndex } from '../../contracts.js';
 import type { HistoryEntry, MergeReason } from '../../domain/identity-graph.js';
 import { identifierDigest, identifierKey, type Identifier } from '../../domain/identifiers.js';
-import { MessageDigestBytes, type ProfileState, type SeenGeneration } from '../../domain/profile.js';
-import { ConcurrentUpdateError, type ProfileStore, type VersionedProfile } from '../../ports/profile-store.js';
+import type { ProfileState } from '../../domain/profile.js';
+import { ConcurrentUpdateError, type PendingOutbound, type ProfileStore, type ProfileWrite, type VersionedProfile } from '../../ports/profile-store.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import { backoffDelay, sleep } from '../../support/retry.js';
-
-type Item = Record<string, AttributeValue>;
-
-const ProfileSortKey = 'profile';
-const OwnerSortKey = 'owner';
-const HistoryPrefix = 'h#';
-
-function encodedItem(state: ProfileState): Item {
-  const { d, s } = encodeState(state);
-  return { d: { B: d }, ...(s.length > 0 ? { s: { B: s } } : {}) };
-}
-
-const profileKey = (id: string): Item => ({ pk: { S: `p#${id}` }, sk: { S: ProfileSortKey } });
-const ownerKey = (identifier: Identifier): Item => ({ pk: { S: `i#${identifierDigest(identifier)}` }, sk: { S: OwnerSortKey } });
-
-/**
- * Profile state is stored as deflated JSON (`d`) plus the dedupe memory packed as raw bytes (`s`):
- * items stay small, and DynamoDB bills per KB written.
- */
-export function encodeState(state: ProfileState): { d: Uint8Array; s: Uint8Array } {
-  const { seen, ...rest } = state;
-  const json = JSON.stringify(rest, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value));
-  return { d: deflateRawSync(Buffer.from(json)), s: packSeen(seen) };
-}
-
-export function decodeState(d: Uint8Array, s?: Uint8Array): ProfileState {
-  const state = JSON.parse(inflateRawSync(d).toString('utf8')) as ProfileState;
-  const computed = state.computed as { firstSeen: number | null; lastSeen: number | null };
-  return {
-    ...state,
-    seen: s ? unpackSeen(s) : [],
-    computed: {
-      ...state.computed,
-      firstSeen: computed.firstSeen ?? Number.POSITIVE_INFINITY,
-      lastSeen: computed.lastSeen ?? Number.NEGATIVE_INFINITY,
-    },
-  };
-}
-
-/** Per generation: 6-byte time (ms), 2-byte count, then the 6-byte digests. */
-function packSeen(seen: readonly SeenGeneration[]): Uint8Array {
-  const size = seen.reduce((n, g) => n + 8 + g.digests.length * MessageDigestBytes, 0);
-  const out = Buffer.alloc(size);
-  let offset = 0;
-  for (const generation of seen) {
-    out.writeUIntBE(generation.at, offset, 6);
-    out.writeUInt16BE(generation.digests.length, offset + 6);
-    offset += 8;
-    for (const digest of generation.digests) offset += Buffer.from(digest, 'base64url').copy(out, offset, 0, MessageDigestBytes);
-  }
-  return out;
-}
-
-function unpackSeen(bytes: Uint8Array): SeenGeneration[] {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const seen: SeenGeneration[] = [];
-  for (let offset = 0; offset + 8 <= buffer.length; ) {
-    const at = buffer.readUIntBE(offset, 6);
-    const count = buffer.readUInt16BE(offset + 6);
-    offset += 8;
-    const digests: string[] = [];
-    for (let i = 0; i < count; i++, offset += MessageDigestBytes) digests.push(buffer.subarray(offset, offset + MessageDigestBytes).toString('base64url'));
-    seen.push({ at, digests });
-  }
-  return seen;
-}
-
-function historySortKey(entry: HistoryEntry): string {
-  const at = new Date(entry.kind === 'merge' ? entry.reason.at : entry.at).toISOString();
-  switch (entry.kind) {
-    case 'merge':
-      return `${HistoryPrefix}${at}#merge#${entry.absorbed}`;
-    case 'link_dropped':
-      return `${HistoryPrefix}${at}#drop#${identifierDigest(entry.identifier)}#${entry.messageId}`;
-    case 'split':
-      return `${HistoryPrefix}${at}#split#${entry.into}`;
-  }
-}
+import {
+  decodeHistoryItem,
+  decodeOutbox,
+  decodePendingOutbound,
+  decodeProfileItem,
+  decodeState,
+  historyItem,
+  HistoryPrefix,
+  outboxAttributes,
+  ownerKey,
+  ownerKeyOfDigest,
+  profileItem,
+  profileKey,
+  ProfileSortKey,
+  type Item,
+} from './profile-item-codec.js';
 
 /**
- * Profiles, identifier owners and history in one DynamoDB table (docs/data-model.md). Reads are
- * eventually consistent: every write that depends on them is conditional on a version, so a stale
- * read costs a retry, never a lost update. Consumed capacity is counted for the benchmark.
+ * Profiles, identifier owners, history and the outbox in one DynamoDB table
+ * (docs/data-model.md; the item layout is profile-item-codec.ts). Reads are eventually
+ * consistent: every write that depends on them is conditional on a version, so a stale read costs
+ * a retry, never a lost update. Consumed capacity is counted for the benchmark.
  */
 export class DynamoDbProfileStore implements ProfileStore {
   constructor(
@@ -114,7 +54,7 @@ export class DynamoDbProfileStore implements ProfileStore {
 
   async owners(identifiers: readonly Identifier[]): Promise<Map<string, string>> {
     const byDigest = new Map(identifiers.map((id) => [identifierDigest(id), identifierKey(id)]));
-    const items = await this.batchGet([...byDigest.keys()].map((digest) => ({ pk: { S: `i#${digest}` }, sk: { S: OwnerSortKey } })));
+    const items = await this.batchGet([...byDigest.keys()].map(ownerKeyOfDigest));
     const owners = new Map<string, string>();
     for (const item of items) {
       const key = byDigest.get(item.pk!.S!.slice(2));
@@ -124,13 +64,7 @@ export class DynamoDbProfileStore implements ProfileStore {
   }
 
   async profiles(ids: readonly string[]): Promise<VersionedProfile[]> {
-    const items = await this.batchGet([...new Set(ids)].map(profileKey));
-    return items.map((item) => ({
-      id: item.pk!.S!.slice(2),
-      version: Number(item.v?.N ?? 0),
-      ...(item.d?.B ? { state: decodeState(item.d.B, item.s?.B) } : {}),
-      ...(item.to?.S ? { redirect: { to: item.to.S, ...(item.r?.S ? { reason: JSON.parse(item.r.S) as MergeReason } : {}) } } : {}),
-    }));
+    return (await this.batchGet([...new Set(ids)].map(profileKey))).map(decodeProfileItem);
   }
 
   async freeze(id: string, to: string, reason: MergeReason, expectedVersion: number): Promise<void> {
@@ -173,17 +107,17 @@ export class DynamoDbProfileStore implements ProfileStore {
     );
   }
 
-  async putProfile(state: ProfileState, expectedVersion: number | undefined): Promise<void> {
+  async putProfile(write: ProfileWrite): Promise<void> {
     await this.conditional(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: { ...profileKey(state.id), v: { N: String((expectedVersion ?? 0) + 1) }, ...encodedItem(state) },
-        ...(expectedVersion === undefined
+        Item: profileItem(write),
+        ...(write.expectedVersion === undefined
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
-          : { ConditionExpression: 'v = :expected', ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } } }),
+          : { ConditionExpression: 'v = :expected', ExpressionAttributeValues: { ':expected': { N: String(write.expectedVersion) } } }),
         ReturnConsumedCapacity: 'TOTAL',
       }),
-      `profile ${state.id} was changed by another writer`,
+      `profile ${write.state.id} was changed by another writer`,
     );
   }
 
@@ -226,12 +160,9 @@ export class DynamoDbProfileStore implements ProfileStore {
   }
 
   async appendHistory(entries: readonly HistoryEntry[]): Promise<void> {
-    let requests: WriteRequest[] = entries.map((entry) => ({
-      PutRequest: { Item: { pk: { S: `p#${entry.profileId}` }, sk: { S: historySortKey(entry) }, e: { S: JSON.stringify(entry) } } },
-    }));
     // Idempotent keys: a replayed batch rewrites the same history items.
-    const unique = new Map(requests.map((r) => [`${r.PutRequest!.Item!.pk!.S}|${r.PutRequest!.Item!.sk!.S}`, r]));
-    requests = [...unique.values()];
+    const unique = new Map(entries.map(historyItem).map((item) => [`${item.pk!.S}|${item.sk!.S}`, item]));
+    const requests: WriteRequest[] = [...unique.values()].map((Item) => ({ PutRequest: { Item } }));
     for (let i = 0; i < requests.length; i += 25) {
       let pending: WriteRequest[] = requests.slice(i, i + 25);
       for (let attempt = 0; pending.length > 0; attempt++) {
@@ -260,10 +191,62 @@ export class DynamoDbProfileStore implements ProfileStore {
       );
       for await (const page of pages) {
         this.record(page.ConsumedCapacity ? [page.ConsumedCapacity] : undefined, 'read');
-        for (const item of page.Items ?? []) if (item.e?.S) entries.push(JSON.parse(item.e.S) as HistoryEntry);
+        for (const item of page.Items ?? []) {
+          const entry = decodeHistoryItem(item);
+          if (entry) entries.push(entry);
+        }
       }
     }
     return entries;
+  }
+
+  async pendingOutbound(bucket: number, limit = 100): Promise<PendingOutbound[]> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: OutboxIndex.name,
+        KeyConditionExpression: '#b = :b',
+        ExpressionAttributeNames: { '#b': OutboxIndex.bucketAttribute },
+        ExpressionAttributeValues: { ':b': { S: String(bucket) } },
+        Limit: limit,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    this.record(result.ConsumedCapacity ? [result.ConsumedCapacity] : undefined, 'read');
+    return (result.Items ?? []).map(decodePendingOutbound).filter((p) => p.changes.length > 0);
+  }
+
+  async acknowledgeOutbound(profileId: string, changeIds: readonly string[]): Promise<number> {
+    const delivered = new Set(changeIds);
+    for (let attempt = 1; ; attempt++) {
+      const { Item: item, ConsumedCapacity } = await this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: profileKey(profileId), ConsistentRead: true, ProjectionExpression: 'v, o', ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      this.record(ConsumedCapacity ? [ConsumedCapacity] : undefined, 'read');
+      const outbox = item ? decodeOutbox(item) : [];
+      const remaining = outbox.filter((change) => !delivered.has(change.id));
+      const removed = outbox.length - remaining.length;
+      if (removed === 0) return 0;
+      const kept = outboxAttributes(profileId, remaining);
+      try {
+        await this.conditional(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: profileKey(profileId),
+            UpdateExpression: kept.o ? 'SET #v = #v + :one, o = :o' : `SET #v = #v + :one REMOVE o, ${OutboxIndex.bucketAttribute}`,
+            ConditionExpression: '#v = :expected',
+            ExpressionAttributeNames: { '#v': 'v' },
+            ExpressionAttributeValues: { ':one': { N: '1' }, ':expected': item!.v!, ...(kept.o ? { ':o': kept.o } : {}) },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+          `profile ${profileId} changed while its outbox was acknowledged`,
+        );
+        return removed;
+      } catch (error) {
+        if (!(error instanceof ConcurrentUpdateError) || attempt >= 8) throw error;
+        await sleep(backoffDelay(attempt, 20, 1_000));
+      }
+    }
   }
 
   /**

@@ -1,0 +1,14 @@
+import { DynamoDbProfileStore } from '../../lambdas/adapters/aws/dynamodb-profile-store.js';
+import { CountingTelemetry } from '../../lambdas/adapters/local/counting-telemetry.js';
+import { createLocalResources } from '../../local/bootstrap.js';
+import { profileStoreContract } from '../contract/profile-store.js';
+import { useEmulators } from '../helpers/emulators.js';
+
+const fixture = useEmulators('profile-store');
+let tables = 0;
+
+profileStoreContract('DynamoDB (dynalite)', async () => {
+  const table = `contract-${++tables}`;
+  await createLocalResources(fixture.clients, { ...fixture.settings, profilesTable: table });
+  return new DynamoDbProfileStore(fixture.clients.dynamodb, table, new CountingTelemetry());
+});
