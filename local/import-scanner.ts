@@ -12,6 +12,7 @@ import { importResultKey, isImportFile } from '../lambdas/use-cases/import-file.
  */
 export class ImportScanner {
   private running = false;
+  private stopping = false;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -24,11 +25,13 @@ export class ImportScanner {
 
   start(): void {
     this.running = true;
+    this.stopping = false;
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     this.wake?.();
     await this.loop;
   }
@@ -53,11 +56,12 @@ export class ImportScanner {
     }
   }
 
+  /** One pass over `imports/`, as the loop makes every interval; stopping ends it between files. */
   async scanOnce(): Promise<void> {
     const keys = new Set<string>();
     for await (const key of this.lake.listKeys(LakeLayout.importsPrefix)) keys.add(key);
     for (const key of keys) {
-      if (!this.running || !isImportFile(key) || keys.has(importResultKey(key))) continue;
+      if (this.stopping || !isImportFile(key) || keys.has(importResultKey(key))) continue;
       await this.handler(notification(this.bucket, key));
     }
   }

@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Catalog, LakeEventColumns, LakeLayout, LakeRejectionColumns } from '../lambdas/contracts.js';
 import { EventsViewSql } from '../lambdas/domain/lake-views.js';
+import { typedLakeValue } from '../lambdas/domain/lake.js';
 
 export interface LakeFiles {
   /** s3rver's directory and the lake bucket within it. */
@@ -57,7 +58,9 @@ async function queryOnce(files: LakeFiles, sql: string): Promise<Record<string, 
     await table(Catalog.rejectionsTable, LakeLayout.rejectionsPrefix, LakeRejectionColumns, true);
     await connection.run(`CREATE VIEW ${Catalog.eventsView} AS ${EventsViewSql}`);
     const reader = await connection.runAndReadAll(sql);
-    return reader.getRowObjectsJson();
+    const types = reader.columnTypes().map(String);
+    const names = reader.columnNames();
+    return reader.getRowObjectsJson().map((row) => Object.fromEntries(names.map((name, i) => [name, typedLakeValue(types[i]!, row[name])])));
   } finally {
     connection.closeSync();
     instance.closeSync();

@@ -24,6 +24,22 @@ import { createLocalResources } from './bootstrap.js';
 import { startEmulators } from './emulators.js';
 import { workloadBodies } from './bench/workload.js';
 import { localSettings } from './settings.js';
+import { toolArguments } from './cli-args.js';
+
+toolArguments({
+  usage: 'npm run measure:resolver',
+  help: `
+Measures what identity resolution costs in DynamoDB on the standard workload: consumed read and
+write units per event, with batches sized as the event source mapping would form them at the
+given rate.
+
+Environment:
+  BENCH_EVENTS              workload events (default 20000)
+  BENCH_RATE                events per second (default 100)
+  CDP_SHARDS                stream shards (default 1)
+  BENCH_RESOLVER_WINDOW_S   the resolver's batching window in seconds (default 2)
+  CDP_RESOLVER_BATCH_SIZE   the largest batch (default 1000)`,
+});
 
 const env = process.env;
 const events = Number(env.BENCH_EVENTS ?? 20_000);

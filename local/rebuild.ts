@@ -23,15 +23,26 @@ import { createLocalResources } from './bootstrap.js';
 import { DuckDbLakeQuery } from './duckdb-lake-query.js';
 import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
 import { formatDuration, progressReporter } from './progress.js';
-import { toolOptions } from './cli-args.js';
+import { toolArguments } from './cli-args.js';
 import { localSettings } from './settings.js';
 
 // Merges are logged at INFO by the resolver; an operator's tool shows its progress and problems.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-const options = toolOptions(
-  { into: { type: 'string' }, verify: { type: 'boolean' }, aws: { type: 'boolean' } },
-  'npm run rebuild -- [--into TABLE] [--verify] [--aws]',
-);
+const { values: options } = toolArguments({
+  usage: 'npm run rebuild -- [--into TABLE] [--verify] [--aws]',
+  help: `
+Rebuilds every profile from the lake, the disaster-recovery path: each event of the events view,
+in arrival order, goes through the same resolver the stream feeds, into an empty table.
+
+  --into TABLE  where to build (default: the profiles table, which must then be empty);
+                locally the table is created if missing, in AWS it must exist
+  --verify      afterwards, compare the rebuilt people with the live profiles table
+  --aws         use the deployed stack: CDP_PROFILES_TABLE, CDP_ATHENA_WORKGROUP and
+                CDP_GLUE_DATABASE from the stack outputs, and the usual AWS credentials
+
+Locally it uses the running CDP's emulators and lake (CDP_DATA_DIR, default .cdp).`,
+  options: { into: { type: 'string' }, verify: { type: 'boolean' }, aws: { type: 'boolean' } },
+});
 
 async function all(store: DynamoDbProfileStore): Promise<ProfileState[]> {
   const profiles: ProfileState[] = [];

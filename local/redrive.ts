@@ -18,15 +18,28 @@ import type { DeadLetterStore } from '../lambdas/ports/dead-letter-store.js';
 import { redriveDeadLetters, type LetterOutcome } from '../lambdas/use-cases/redrive.js';
 import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
 import { FileDeadLetterStore } from './file-dead-letter-store.js';
-import { toolOptions } from './cli-args.js';
+import { toolArguments } from './cli-args.js';
 import { localSettings } from './settings.js';
 
 // Merges are logged at INFO by the resolver; an operator's tool shows its progress and problems.
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-const options = toolOptions(
-  { consumer: { type: 'string' }, 'dry-run': { type: 'boolean' }, aws: { type: 'boolean' } },
-  'npm run redrive -- [--consumer resolver|archiver] [--dry-run] [--aws]',
-);
+const { values: options } = toolArguments({
+  usage: 'npm run redrive -- [--consumer resolver|archiver] [--dry-run] [--aws]',
+  help: `
+Feeds dead letters back to their consumers after a fix, and removes each letter once its records
+are processed (consumers are idempotent, so a letter redriven twice changes nothing more).
+
+  --consumer NAME  only that consumer's letters (resolver or archiver)
+  --dry-run        list what would be redriven; change nothing
+  --aws            the deployed stack, with the usual AWS credentials: CDP_PROFILES_TABLE (the
+                   resolver's isolated records) and CDP_LAKE_BUCKET (for the archiver); for the
+                   event source mappings' on-failure queues, CDP_STREAM_NAME with
+                   CDP_RESOLVER_DLQ_URL and/or CDP_ARCHIVER_DLQ_URL (stack outputs)
+
+Locally it reads the running CDP's stores (CDP_DATA_DIR, default .cdp): the resolver's isolated
+records in the profiles table and the pollers' failed batches under dlq/.`,
+  options: { consumer: { type: 'string' }, 'dry-run': { type: 'boolean' }, aws: { type: 'boolean' } },
+});
 
 try {
   const aws = options.aws === true;

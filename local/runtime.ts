@@ -40,6 +40,7 @@ export interface RuntimeInstrumentation {
 
 export interface LocalRuntime {
   readonly url: string;
+  readonly settings: LocalSettings;
   readonly endpoints: LocalEndpointsFile;
   readonly composition: Composition;
   readonly telemetry: CountingTelemetry;
@@ -141,6 +142,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
 
   return {
     url,
+    settings,
     endpoints,
     composition,
     telemetry,

@@ -18,6 +18,23 @@ import { sleep } from '../lambdas/support/retry.js';
 import { pipelineProgress, startLocalRuntime, type LocalRuntime } from './runtime.js';
 import { localSettings } from './settings.js';
 import { workloadBodies } from './bench/workload.js';
+import { toolArguments } from './cli-args.js';
+
+toolArguments({
+  usage: 'npm run soak',
+  help: `
+A bounded soak test: sends the standard workload at a steady rate through the whole local runtime
+(loopback only), waits for the consumers to drain, and reports the sustained rate, errors, dead
+letters, peak RSS and heap, and the heap after a full GC early in the run against the end. The
+last line is one JSON object; the exit code is 1 if anything failed.
+
+Environment:
+  SOAK_SECONDS   how long to send (default 180)
+  SOAK_RATE      events per second (default 500)
+  SOAK_BATCH     events per request (default 50)
+  CDP_DATA_DIR   keep the run's data there (default: a temporary directory, removed after)
+  CDP_WRITE_KEY  the write key the runtime accepts and the sender uses (default dev-write-key)`,
+});
 
 const env = process.env;
 const positive = (name: string, fallback: number): number => {
@@ -64,14 +81,15 @@ async function main(): Promise<number> {
   const batches = workloadBodies({ events: Math.ceil(seconds * rate), batch: batchSize });
   const events = batches.reduce((n, body) => n + (JSON.parse(body) as { batch: unknown[] }).batch.length, 0);
   const dataDir = env.CDP_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'cdp-soak-'));
-  const runtime = await startLocalRuntime(localSettings({ ...env, CDP_DATA_DIR: dataDir, CDP_PORT: '0' }));
+  const settings = localSettings({ ...env, CDP_DATA_DIR: dataDir, CDP_PORT: '0' });
+  const runtime = await startLocalRuntime(settings);
   const memory: MemorySample[] = [];
   const started = Date.now();
   const stopSampling = sampleMemory(memory, started);
   const statuses: Record<string, number> = {};
   let errors = 0;
   let lateMs = 0;
-  const authorization = `Basic ${Buffer.from('dev-write-key:').toString('base64')}`;
+  const authorization = `Basic ${Buffer.from(`${settings.writeKey}:`).toString('base64')}`;
 
   process.stderr.write(`soak: ${events.toLocaleString('en-US')} events at ${rate}/s for ${seconds} s, ${batchSize} per request\n`);
   const progress = setInterval(() => {

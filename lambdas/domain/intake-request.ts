@@ -21,10 +21,12 @@ export interface ParsedIntakeBody {
  * when the request as a whole is unusable; per-event problems are left to {@link prepareEvents}.
  */
 export function parseIntakeBody(call: IntakeCall, body: string): ParsedIntakeBody {
+  // One limit for every call: an event over the 32 KB event limit is refused as that event (and
+  // recorded), whether it came in a batch or alone, not as a request too large.
   const bytes = Buffer.byteLength(body);
-  const limit = call === 'batch' ? IntakeLimits.maxBatchBytes : IntakeLimits.maxEventBytes;
+  const limit = IntakeLimits.maxBatchBytes;
   if (bytes > limit) {
-    throw new RequestRejectedError(413, `request body is ${bytes} bytes; the limit for ${call} is ${limit}`, [
+    throw new RequestRejectedError(413, `request body is ${bytes} bytes; the limit is ${limit}`, [
       { field: '', reason: `body exceeds ${limit} bytes` },
     ]);
   }

@@ -79,3 +79,26 @@ export function fromLakeRow(row: Readonly<Record<string, unknown>>): CollectedEv
     return undefined;
   }
 }
+
+const IntegerTypes = /^(tinyint|smallint|integer|int|bigint|hugeint|ubigint|uinteger|usmallint|utinyint|uhugeint)$/;
+const FractionTypes = /^(real|float|double|decimal)/;
+
+/**
+ * A query result's value as JSON, by its column's SQL type (Athena's or DuckDB's name): numbers
+ * for numeric columns, booleans for boolean ones, text for the rest. Integers beyond 2^53, which a
+ * JavaScript number cannot hold exactly, stay text.
+ */
+export function typedLakeValue(sqlType: string, value: unknown): unknown {
+  if (value === null || value === undefined || typeof value !== 'string') return value ?? null;
+  const type = sqlType.trim().toLowerCase();
+  if (IntegerTypes.test(type)) {
+    const n = Number(value);
+    return Number.isSafeInteger(n) ? n : value;
+  }
+  if (FractionTypes.test(type)) {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : value;
+  }
+  if (type === 'boolean') return value === 'true' ? true : value === 'false' ? false : value;
+  return value;
+}

@@ -16,6 +16,24 @@ import { priceRun, type MeteredCounts } from './cost-model.js';
 import { captureLogs, Meter } from './metering.js';
 import { Anchors } from './prices.js';
 import type { BenchReport } from './report.js';
+import { toolArguments } from '../cli-args.js';
+
+toolArguments({
+  usage: 'npm run bench',
+  help: `
+Drives the standard workload over HTTP through the local runtime, counts every billable unit
+(requests, Kinesis, DynamoDB capacity, S3, Lambda time, logs), prices it per million events, and
+measures throughput, freshness, bundle sizes and cold init. The last line is one JSON object.
+See docs/benchmarks.md.
+
+Environment:
+  BENCH_EVENTS             events to replay (default 200000; 20000 for a one-minute run)
+  BENCH_RATE               events per second the cost is priced at; sizes the batches (default 100)
+  BENCH_CONCURRENCY        requests in flight (default 4)
+  BENCH_FRESHNESS_SECONDS  how long to send paced traffic for the freshness figures (default 10)
+  BENCH_WORKLOAD           a workload file instead of the standard one
+  CDP_SHARDS               stream shards (default 1, as deployed)`,
+});
 import { StreamConsumers, type HandlerName, type StreamConsumerDefinition } from '../../lambdas/contracts.js';
 
 const env = process.env;
@@ -49,7 +67,7 @@ async function post(runtime: LocalRuntime, body: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const response = await fetch(`${runtime.url}/v1/batch`, {
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from('dev-write-key:').toString('base64')}`, 'content-type': 'application/json' },
+      headers: { authorization: `Basic ${Buffer.from(`${runtime.settings.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' },
       body,
     });
     const text = await response.text();

@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ObjectStore } from '../../lambdas/adapters/aws/s3-object-store.js';
+import { silentLogger } from '../../lambdas/adapters/silent-observability.js';
+import { ImportScanner } from '../../local/import-scanner.js';
 import { createClients } from '../../lambdas/composition.js';
 import { localRuntimeConfig } from '../../local/endpoints-file.js';
 import { basicAuth, eventually, queryCommand, startRuntimeProcess, type RuntimeProcess } from '../helpers/local-process.js';
@@ -89,7 +92,9 @@ describe('intake to lake through the local runtime', () => {
       ['/v1/track', JSON.stringify({ userId: `bad-${run}` }), {}, 400],
       ['/v1/track', `{"userId":"bad-${run}","event":"x","properties":{"__proto__":{"polluted":1}}}`, {}, 400],
       ['/v1/batch', JSON.stringify({ batch: Array.from({ length: 2501 }, () => ({ type: 'page', userId: `bad-${run}` })) }), {}, 413],
-      ['/v1/identify', JSON.stringify({ userId: `bad-${run}`, traits: 'x'.repeat(40_000) }), {}, 413],
+      // An event over 32 KB is refused as that event, alone as in a batch; a body over 500 KB as a request.
+      ['/v1/identify', JSON.stringify({ userId: `bad-${run}`, traits: { bio: 'x'.repeat(40_000) } }), {}, 400],
+      ['/v1/track', JSON.stringify({ userId: `bad-${run}`, event: 'x', properties: { blob: 'x'.repeat(600_000) } }), {}, 413],
     ];
     for (const [path, body, headers, status] of cases) {
       const response = await post(path, body, headers);
@@ -99,6 +104,11 @@ describe('intake to lake through the local runtime', () => {
       expect(answer.details.length).toBeGreaterThan(0);
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const big = await post('/v1/track', JSON.stringify({ userId: `bad-${run}`, event: 'Big', properties: { blob: 'x'.repeat(40_000) } }));
+    expect(await big.json()).toEqual({
+      error: 'no event in the request is valid',
+      details: [{ index: 0, field: '', reason: expect.stringMatching(/^event is 4\d{4} bytes; the limit is 32768$/) }],
+    });
     const partial = await post('/v1/batch', JSON.stringify({ batch: [{ type: 'track', userId: `ok-${run}`, event: 'Fine' }, { type: 'track', userId: `bad-${run}` }] }));
     expect(await partial.json()).toEqual({
       success: true, accepted: 1, rejected: 1, details: [{ index: 1, field: 'event', reason: 'is required for track calls' }],
@@ -141,8 +151,14 @@ describe('intake to lake through the local runtime', () => {
       rejections: [{ index: 3, field: 'properties.revenue', reason: '"abc" is not a number' }],
     });
     await eventually(async () => (await countOf(`user_id = 'imp-${run}'`)) === 2, 20_000, 'imported rows in the lake');
-    // Several scans later, the results themselves must not have been imported as files.
-    await new Promise((r) => setTimeout(r, 2_500));
+    // A scan now finds nothing to import: the results written beside the files are not import files.
+    const handed: string[] = [];
+    const scanner = new ImportScanner(new S3ObjectStore(s3, bucket), bucket, async (event) => {
+      handed.push(...event.Records.map((r) => decodeURIComponent(r.s3.object.key)));
+      return [];
+    }, silentLogger, 60_000);
+    await scanner.scanOnce();
+    expect(handed.filter((key) => key.includes(run))).toEqual([]);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'imports/' }));
     const keys = (listed.Contents ?? []).map((o) => o.Key!).filter((k) => k.includes(run)).sort();
     expect(keys).toEqual([`imports/crm/${run}.ndjson`, `imports/crm/${run}.ndjson.result.json`, `imports/pos/${run}.csv`, `imports/pos/${run}.csv.result.json`]);

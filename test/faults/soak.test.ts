@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 const root = resolve(import.meta.dirname, '../..');
 
 describe('npm run soak (reduced for CI)', () => {
-  it('sustains a steady rate with no errors, no dead letters, a full drain and a bounded heap', async () => {
+  it('sustains a steady rate with no errors, no dead letters, a full drain and a bounded heap, with the write key it was given', async () => {
     const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-      execFile('npm', ['run', '-s', 'soak'], { cwd: root, env: { ...process.env, SOAK_SECONDS: '20', SOAK_RATE: '250' }, maxBuffer: 64 * 1024 * 1024 }, (error, out, err) =>
+      execFile('npm', ['run', '-s', 'soak'], { cwd: root, env: { ...process.env, SOAK_SECONDS: '20', SOAK_RATE: '250', CDP_WRITE_KEY: 'soak-write-key' }, maxBuffer: 64 * 1024 * 1024 }, (error, out, err) =>
         done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout: out, stderr: err }),
       );
     });

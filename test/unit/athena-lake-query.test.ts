@@ -19,14 +19,29 @@ describe('AthenaLakeQuery', () => {
       .resolvesOnce({ QueryExecution: { Status: { State: 'RUNNING' } } })
       .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
     athena.on(GetQueryResultsCommand)
-      .resolvesOnce({ ResultSet: { Rows: [{ Data: [cell('message_id'), cell('user_id')] }, { Data: [cell('m1'), cell('u1')] }] }, NextToken: 'page-2' })
-      .resolvesOnce({ ResultSet: { Rows: [{ Data: [cell('m2'), cell()] }] } });
+      .resolvesOnce({
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: [{ Name: 'message_id', Type: 'varchar' }, { Name: 'user_id', Type: 'varchar' }, { Name: 'n', Type: 'bigint' }, { Name: 'revenue', Type: 'double' }] },
+          Rows: [{ Data: [cell('message_id'), cell('user_id'), cell('n'), cell('revenue')] }, { Data: [cell('m1'), cell('u1'), cell('27'), cell('42.5')] }],
+        },
+        NextToken: 'page-2',
+      })
+      .resolvesOnce({
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: [{ Name: 'message_id', Type: 'varchar' }, { Name: 'user_id', Type: 'varchar' }, { Name: 'n', Type: 'bigint' }, { Name: 'revenue', Type: 'double' }] },
+          Rows: [{ Data: [cell('m2'), cell(), cell('9007199254740993'), cell()] }],
+        },
+      });
 
-    const rows = await new AthenaLakeQuery(target, client()).query('SELECT message_id, user_id FROM events');
+    const rows = await new AthenaLakeQuery(target, client()).query('SELECT message_id, user_id, n, revenue FROM events');
 
-    expect(rows).toEqual([{ message_id: 'm1', user_id: 'u1' }, { message_id: 'm2', user_id: null }]);
+    // Numbers come back as numbers, by Athena's column types; an integer a double cannot hold stays text.
+    expect(rows).toEqual([
+      { message_id: 'm1', user_id: 'u1', n: 27, revenue: 42.5 },
+      { message_id: 'm2', user_id: null, n: '9007199254740993', revenue: null },
+    ]);
     expect(athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input).toEqual({
-      QueryString: 'SELECT message_id, user_id FROM events', WorkGroup: 'cdp-lake', QueryExecutionContext: { Database: 'cdp' },
+      QueryString: 'SELECT message_id, user_id, n, revenue FROM events', WorkGroup: 'cdp-lake', QueryExecutionContext: { Database: 'cdp' },
     });
     expect(athena.commandCalls(GetQueryExecutionCommand)).toHaveLength(3);
     expect(athena.commandCalls(GetQueryResultsCommand)[1]!.args[0].input).toMatchObject({ QueryExecutionId: 'q1', NextToken: 'page-2' });

@@ -1,4 +1,5 @@
 import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand, paginateGetQueryResults } from '@aws-sdk/client-athena';
+import { typedLakeValue } from '../../domain/lake.js';
 import type { LakeQuery } from '../../ports/lake-query.js';
 import { sleep } from '../../support/retry.js';
 
@@ -31,14 +32,16 @@ export class AthenaLakeQuery implements LakeQuery {
     }
     const rows: Record<string, unknown>[] = [];
     let header: string[] | undefined;
+    let types: string[] = [];
     for await (const page of paginateGetQueryResults({ client: this.client }, { QueryExecutionId })) {
+      types = page.ResultSet?.ResultSetMetadata?.ColumnInfo?.map((column) => column.Type ?? 'varchar') ?? types;
       for (const row of page.ResultSet?.Rows ?? []) {
         const values = (row.Data ?? []).map((d) => d.VarCharValue ?? null);
         if (!header) {
           header = values.map(String);
           continue;
         }
-        rows.push(Object.fromEntries(header.map((name, i) => [name, values[i]])));
+        rows.push(Object.fromEntries(header.map((name, i) => [name, typedLakeValue(types[i] ?? 'varchar', values[i])])));
       }
     }
     return rows;
