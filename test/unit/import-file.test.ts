@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { importResultKey, importSourceOf, isImportFile } from '../../lambdas/use-cases/import-file.js';
 
 describe('import file selection', () => {
-  it.each(['imports/a.ndjson', 'imports/crm/a.jsonl', 'imports/a.json', 'imports/pos/a.csv', 'imports/a.csv.gz'])('imports %s', (key) => {
+  // Names are matched without regard to case, in AWS too: the bucket notifies the importer of every object under imports/.
+  it.each(['imports/a.ndjson', 'imports/crm/a.jsonl', 'imports/a.json', 'imports/pos/a.csv', 'imports/a.csv.gz', 'imports/pos/EXPORT.CSV', 'imports/a.NDJSON.GZ', 'imports/a.Jsonl', 'imports/a.json.gz'])('imports %s', (key) => {
     expect(isImportFile(key)).toBe(true);
   });
 
-  it.each(['events/dt=2026-10-01/x.ndjson.gz', 'imports/a.txt', 'imports/a.csv.result.json', importResultKey('imports/crm/a.json')])(
+  it.each(['events/dt=2026-10-01/x.ndjson.gz', 'imports/a.txt', 'imports/a.csvx', 'imports/a.gz', 'imports/a.csv.result.json', importResultKey('imports/crm/a.json'), importResultKey('imports/A.CSV')])(
     'does not import %s',
     (key) => expect(isImportFile(key)).toBe(false),
   );
