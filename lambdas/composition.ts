@@ -248,9 +248,9 @@ export function redriveConsumers(resolve: ResolveDependencies, archive?: Archive
 }
 
 /** The profile service; its lake is Athena unless the local runtime passes DuckDB. */
-export function profileService(c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger'>, lake?: LakeQuery): ProfileService {
+export function profileService(c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'lake'>, lake?: LakeQuery): ProfileService {
   const athena = c.config.athena;
   const lakeQuery = lake ?? (athena ? new AthenaLakeQuery(athena) : undefined);
   if (!lakeQuery) throw new Error(`environment variables ${Env.athenaWorkGroup} and ${Env.glueDatabase} are not set`);
-  return new ProfileService({ ...resolveDependencies(c), lake: lakeQuery });
+  return new ProfileService({ ...resolveDependencies(c), lake: lakeQuery, lakeObjects: c.lake });
 }

@@ -54,6 +54,8 @@ export const LakeLayout = {
   rejectionsPrefix: 'rejected/',
   quarantinePrefix: 'quarantine/',
   importsPrefix: 'imports/',
+  /** Admin identity operations (splits), one JSON object each, replayed by a rebuild. */
+  splitsPrefix: 'identity/splits/',
   importResultSuffix: '.result.json',
   /**
    * File types imported from `imports/`, each also accepted with `.gz`, matched without regard to

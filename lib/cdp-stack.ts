@@ -101,6 +101,8 @@ export class CdpStack extends Stack {
     credentials.table.grant(profileFunction.function, 'dynamodb:GetItem');
     grantTableItems(profileFunction.function, profiles.table, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
     grantLakeQuery(this, profileFunction, catalog, storage);
+    // Splits are recorded in the lake, so a rebuild from it replays them.
+    grantObjectAccess(profileFunction.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.splitsPrefix);
     new ApiRoutes(this, 'Routes', { api: api.api, functions: { ingest, profiles: profileFunction }, adminAuthorizer: authorizer });
 
     const imports = new BatchImport(this, 'Import', { bucket: storage.lakeBucket, environment });

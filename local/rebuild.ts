@@ -18,7 +18,7 @@ import { compose, configFromEnvironment, resolveDependencies } from '../lambdas/
 import { comparePeople } from '../lambdas/domain/profile-content.js';
 import type { ProfileState } from '../lambdas/domain/profile.js';
 import type { LakeQuery } from '../lambdas/ports/lake-query.js';
-import { rebuildProfiles } from '../lambdas/use-cases/rebuild.js';
+import { readSplits, rebuildProfiles, verifySplits, type SplitVerification } from '../lambdas/use-cases/rebuild.js';
 import { createLocalResources } from './bootstrap.js';
 import { DuckDbLakeQuery } from './duckdb-lake-query.js';
 import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
@@ -36,9 +36,12 @@ in arrival order, goes through the same resolver the stream feeds, into an empty
 
   --into TABLE  where to build (default: the profiles table, which must then be empty);
                 locally the table is created if missing, in AWS it must exist
-  --verify      afterwards, compare the rebuilt people with the live profiles table
-  --aws         use the deployed stack: CDP_PROFILES_TABLE, CDP_ATHENA_WORKGROUP and
-                CDP_GLUE_DATABASE from the stack outputs, and the usual AWS credentials
+  --verify      afterwards, compare the rebuilt people with the live profiles table, and check
+                that every split person stayed split
+  --aws         use the deployed stack: CDP_PROFILES_TABLE, CDP_LAKE_BUCKET, CDP_ATHENA_WORKGROUP
+                and CDP_GLUE_DATABASE from the stack outputs, and the usual AWS credentials
+
+Admins' splits are replayed from the lake (identity/splits/), so split people stay split.
 
 Locally it uses the running CDP's emulators and lake (CDP_DATA_DIR, default .cdp).`,
   options: { into: { type: 'string' }, verify: { type: 'boolean' }, aws: { type: 'boolean' } },
@@ -69,25 +72,36 @@ try {
   else if (config.athena) lake = new AthenaLakeQuery(config.athena);
   else throw new Error('set CDP_ATHENA_WORKGROUP and CDP_GLUE_DATABASE from the stack outputs');
 
+  if (!endpoints && !config.lakeBucket) throw new Error('set CDP_LAKE_BUCKET from the stack outputs (admins\' splits are kept there)');
+  const splits = await readSplits(composition.lake);
   const report = progressReporter(`rebuilding ${into}`);
   const result = await rebuildProfiles(lake, resolveDependencies(composition), {
+    splits,
     onProgress: ({ done, total, elapsedMs }) => report(done, total, elapsedMs),
   });
-  console.error(`rebuilt ${into} from ${result.events.toLocaleString('en-US')} events in ${formatDuration(result.elapsedMs / 1000)}`);
+  console.error(`rebuilt ${into} from ${result.events.toLocaleString('en-US')} events and ${splits.length} splits in ${formatDuration(result.elapsedMs / 1000)}`);
 
-  let verification: ReturnType<typeof comparePeople> | undefined;
+  let verification: (ReturnType<typeof comparePeople> & { splits: SplitVerification }) | undefined;
   if (options.verify) {
     if (into === config.profilesTable) throw new Error('--verify compares with the live table; rebuild --into another table');
     const live = new DynamoDbProfileStore(composition.clients.dynamodb, config.profilesTable, composition.telemetry);
-    verification = comparePeople(await all(live), await all(target));
+    verification = { ...comparePeople(await all(live), await all(target)), splits: await verifySplits(target, splits) };
     console.error(
       verification.onlyInA + verification.onlyInB === 0
         ? `verified: the ${verification.same} people in ${into} are the ${config.profilesTable} people`
-        : `differs: ${verification.same} people identical, ${verification.onlyInA} only in ${config.profilesTable}, ${verification.onlyInB} only in ${into}`,
+        : `differs: ${verification.same} people identical, ${verification.onlyInA} only in ${config.profilesTable}, ${verification.onlyInB} only in ${into}\n` +
+            `  for example, only in ${config.profilesTable}: ${JSON.stringify(verification.examples.onlyInA)}\n` +
+            `  and only in ${into}: ${JSON.stringify(verification.examples.onlyInB)}`,
+    );
+    console.error(
+      verification.splits.failed.length === 0
+        ? `verified: all ${verification.splits.total} split people stayed split`
+        : `split people merged again: ${verification.splits.failed.length} of ${verification.splits.total} (${verification.splits.failed.map((f) => `${f.into}: ${f.reason}`).join('; ')})`,
     );
   }
-  console.log(JSON.stringify({ into, ...result, ...(verification ? { verification } : {}) }));
-  process.exit(verification && verification.onlyInA + verification.onlyInB > 0 ? 1 : 0);
+  console.log(JSON.stringify({ into, ...result, splits: splits.length, ...(verification ? { verification } : {}) }));
+  const differs = verification !== undefined && (verification.onlyInA + verification.onlyInB > 0 || verification.splits.failed.length > 0);
+  process.exit(differs ? 1 : 0);
 } catch (error) {
   console.error(`rebuild failed: ${(error as Error).message}`);
   process.exit(1);

@@ -1,3 +1,4 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import { createHash } from 'node:crypto';
 import type { CollectedEvent } from './intake.js';
 import { IntakeLimits } from '../contracts.js';
@@ -33,49 +34,97 @@ export function isBlockedValue(config: ProfileConfig, value: string): boolean {
   return config.blockedValues.some((blocked) => blocked.trim().toLowerCase() === normalized);
 }
 
-export function normalizeEmail(raw: string): string | undefined {
+/** Why a value carried as an identifier was not taken as one. Few and fixed, so they can be counted by reason. */
+export type RefusalReason = 'blocked' | 'invalid' | 'national_without_region' | 'not_text';
+
+export const RefusalReasonText: Readonly<Record<RefusalReason, string>> = {
+  blocked: 'is a placeholder that never identifies anyone',
+  invalid: 'is not valid for its type',
+  national_without_region: 'is a national phone number; set phoneRegion in the profile configuration to read national numbers',
+  not_text: 'must be text or a number',
+};
+
+type Normalized = { readonly value: string } | { readonly refused: RefusalReason };
+
+/**
+ * Trimmed and lower-cased. Gmail dots and `+tags` mark one mailbox, but telling people apart by
+ * them is sometimes the point, so they are kept unless the configuration asks otherwise.
+ */
+export function normalizeEmail(raw: string, rules: ProfileConfig['email'] = { stripPlusTags: false, stripGmailDots: false }): string | undefined {
   const email = raw.trim().toLowerCase();
   const at = email.indexOf('@');
   if (at <= 0 || at !== email.lastIndexOf('@') || at === email.length - 1 || /\s/.test(email)) return undefined;
-  return email;
+  let local = email.slice(0, at);
+  let domain = email.slice(at + 1);
+  if (rules.stripPlusTags && local.indexOf('+') > 0) local = local.slice(0, local.indexOf('+'));
+  if (rules.stripGmailDots && (domain === 'gmail.com' || domain === 'googlemail.com')) {
+    local = local.replaceAll('.', '');
+    domain = 'gmail.com';
+  }
+  return local === '' ? undefined : `${local}@${domain}`;
 }
 
-/** E.164-like: an optional `+` and 6 to 15 digits, separators removed, `00` read as `+`. */
-export function normalizePhone(raw: string): string | undefined {
-  let phone = raw.trim().replace(/[\s().\-/]/g, '');
-  if (phone.startsWith('00')) phone = `+${phone.slice(2)}`;
-  if (!/^\+?\d{6,15}$/.test(phone)) return undefined;
-  return phone;
+/**
+ * E.164 (`+442079460123`), parsed by libphonenumber-js: separators, `(0)` and an international
+ * `00` prefix are understood, and a national number (`(415) 555-0100`) is read in `region`. A
+ * number whose length is impossible for its country is refused.
+ */
+export function normalizePhone(raw: string, region?: string): Normalized {
+  const compact = raw.trim().replace(/[\s().\-/]/g, '');
+  const text = compact.startsWith('00') ? `+${compact.slice(2)}` : raw.trim();
+  const international = text.startsWith('+');
+  if (!international && region === undefined) return /\d{6}/.test(compact) ? { refused: 'national_without_region' } : { refused: 'invalid' };
+  const parsed = parsePhoneNumberFromString(text, international ? undefined : { defaultCountry: region as CountryCode });
+  if (!parsed?.isValid()) return { refused: 'invalid' };
+  return { value: parsed.number };
 }
 
-/** An identifier in canonical form (emails lower-cased, phones compacted), or undefined if it is not valid. */
-export function normalizeIdentifier(type: string, raw: string): Identifier | undefined {
-  const value = normalize(type, raw);
-  return value === undefined ? undefined : { type, value };
+/** An identifier in canonical form (emails lower-cased, phones in E.164), or why it is not one. */
+export function normalizeIdentifier(type: string, raw: unknown, config: ProfileConfig): { identifier: Identifier } | { refused: RefusalReason } {
+  const normalized = normalize(type, raw, config);
+  if ('refused' in normalized) return normalized;
+  if (isBlockedValue(config, normalized.value)) return { refused: 'blocked' };
+  return { identifier: { type, value: normalized.value } };
 }
 
-function normalize(type: string, raw: unknown): string | undefined {
+function normalize(type: string, raw: unknown, config: ProfileConfig): Normalized {
   if (typeof raw === 'number' && Number.isFinite(raw)) raw = String(raw);
-  if (typeof raw !== 'string') return undefined;
-  if (type === 'email') return normalizeEmail(raw);
-  if (type === 'phone') return normalizePhone(raw);
+  if (typeof raw !== 'string') return { refused: 'not_text' };
+  if (type === 'email') {
+    const email = normalizeEmail(raw, config.email);
+    return email === undefined ? { refused: 'invalid' } : { value: email };
+  }
+  if (type === 'phone') return normalizePhone(raw, config.phoneRegion);
   const value = raw.trim();
-  return value === '' ? undefined : value;
+  return value === '' ? { refused: 'blocked' } : { value };
 }
 
 const record = (value: unknown): Record<string, unknown> | undefined =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 
+/** An identifier an event carried that was not taken, and why. */
+export interface IdentifierRefusal {
+  readonly type: string;
+  readonly reason: RefusalReason;
+}
+
 /**
- * The identifiers an event carries, normalised, junk removed, strongest first. `previousId` of
- * an alias is read as an anonymous id: alias joins a device's history to a known user.
+ * The identifiers an event carries, normalised, junk removed, strongest first, and those it
+ * carried that were refused. `previousId` of an alias is read as an anonymous id: alias joins a
+ * device's history to a known user.
  */
-export function identifiersOf(event: CollectedEvent, config: ProfileConfig): Identifier[] {
+export function extractIdentifiers(event: CollectedEvent, config: ProfileConfig): { identifiers: Identifier[]; refused: IdentifierRefusal[] } {
   const found: Identifier[] = [];
+  const refused: IdentifierRefusal[] = [];
   const add = (type: string, raw: unknown): void => {
-    const value = normalize(type, raw);
-    if (value === undefined || isBlockedValue(config, value)) return;
-    if (!found.some((id) => id.type === type && id.value === value)) found.push({ type, value });
+    if (raw === undefined || raw === null) return;
+    const normalized = normalizeIdentifier(type, raw, config);
+    if ('refused' in normalized) {
+      refused.push({ type, reason: normalized.refused });
+      return;
+    }
+    const { value } = normalized.identifier;
+    if (!found.some((id) => id.type === type && id.value === value)) found.push(normalized.identifier);
   };
   add('user_id', event.userId);
   add('anonymous_id', event.anonymousId);
@@ -96,8 +145,11 @@ export function identifiersOf(event: CollectedEvent, config: ProfileConfig): Ide
       add(type, external?.id);
     }
   }
-  return sortByPriority(found, config);
+  return { identifiers: sortByPriority(found, config), refused };
 }
+
+/** The identifiers an event carries; see extractIdentifiers. */
+export const identifiersOf = (event: CollectedEvent, config: ProfileConfig): Identifier[] => extractIdentifiers(event, config).identifiers;
 
 export function sortByPriority<T extends Identifier>(ids: readonly T[], config: ProfileConfig): T[] {
   return [...ids].sort(

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { identifierDigest, identifierKey, identifiersOf, type Identifier } from './identifiers.js';
+import { extractIdentifiers, identifierDigest, identifierKey, type Identifier } from './identifiers.js';
 import type { CollectedEvent } from './intake.js';
 import {
   countEvent,
@@ -13,9 +13,11 @@ import {
   messageDigest,
   recordSeen,
   traitsOf,
+  type LinkReason,
+  type LinkRule,
   type ProfileState,
 } from './profile.js';
-import { limitOf, type ProfileConfig } from './profile-config.js';
+import { BuiltInIdentifierTypes, limitOf, type ProfileConfig } from './profile-config.js';
 
 /** Why two profiles merged: which event, which identifier, which rule. */
 export interface MergeReason {
@@ -32,7 +34,8 @@ export type HistoryEntry =
       readonly kind: 'merge';
       readonly profileId: string;
       readonly absorbed: string;
-      readonly absorbedIdentifiers: readonly Identifier[];
+      /** The identifiers the merge brought, each with how it had been linked to the absorbed profile. */
+      readonly absorbedIdentifiers: ReadonlyArray<Identifier & { readonly by?: LinkReason }>;
       readonly reason: MergeReason;
     }
   | {
@@ -84,11 +87,20 @@ export interface GraphStats {
   merges: number;
   linksDropped: number;
   traitsRefused: number;
+  /** Values carried as identifiers but refused, by `<type>:<reason>` (types other than the built-in ones as `other`). */
+  identifiersRefused: Record<string, number>;
 }
 
 /** Deterministic, so a redelivered event that creates a profile creates the same one. */
 export function newProfileId(seed: string): string {
   return createHash('sha256').update(seed).digest('base64url').slice(0, 22);
+}
+
+/** How a merged profile's identifiers are explained on the survivor. */
+function mergedBy(reason: MergeReason | undefined, from: string, now: number): LinkReason {
+  return reason
+    ? { rule: 'merge', messageId: reason.messageId, at: reason.at, with: identifierKey(reason.identifier), from }
+    : { rule: 'merge', at: now, from };
 }
 
 const mergeRule = (event: CollectedEvent): MergeReason['rule'] =>
@@ -101,8 +113,12 @@ const mergeRule = (event: CollectedEvent): MergeReason['rule'] =>
  */
 export class IdentityGraph {
   private readonly owners = new Map<string, string>();
+  /** Owner items as the store holds them, before this graph changes anything. */
+  private readonly loadedOwners = new Map<string, { identifier: Identifier; profileId: string }>();
   private readonly profiles = new Map<string, ProfileState>();
   private readonly redirects = new Map<string, string>();
+  /** Why each loaded redirect's profile was merged, to explain its identifiers if the merge must be finished. */
+  private readonly redirectReasons = new Map<string, MergeReason>();
   private readonly stored = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly claimed = new Map<string, Identifier>();
@@ -111,7 +127,7 @@ export class IdentityGraph {
   /** Profiles identifiers point at that were never written. */
   private readonly orphans = new Set<string>();
   readonly history: HistoryEntry[] = [];
-  readonly stats: GraphStats = { applied: 0, duplicates: 0, unidentified: 0, merges: 0, linksDropped: 0, traitsRefused: 0 };
+  readonly stats: GraphStats = { applied: 0, duplicates: 0, unidentified: 0, merges: 0, linksDropped: 0, traitsRefused: 0, identifiersRefused: {} };
 
   constructor(
     private readonly config: ProfileConfig,
@@ -121,12 +137,14 @@ export class IdentityGraph {
   /** Records what the store says owns an identifier. */
   loadOwner(identifier: Identifier, profileId: string): void {
     this.owners.set(identifierKey(identifier), profileId);
+    this.loadedOwners.set(identifierKey(identifier), { identifier: { type: identifier.type, value: identifier.value }, profileId });
   }
 
   loadProfile(profile: StoredProfile): void {
     this.stored.add(profile.id);
     if (profile.redirect) {
       this.redirects.set(profile.id, profile.redirect.to);
+      if (profile.redirect.reason) this.redirectReasons.set(profile.id, profile.redirect.reason);
       // A redirect that still carries state is a merge that may not have reached its survivor.
       if (profile.state) this.unfinished.add(profile.id);
       if (profile.state) this.profiles.set(profile.id, profile.state);
@@ -148,7 +166,8 @@ export class IdentityGraph {
       const colon = key.indexOf(':');
       const identifier = { type: key.slice(0, colon), value: key.slice(colon + 1) };
       if (profile.identifiers.some((l) => identifierKey(l) === key)) continue;
-      this.profiles.set(id, { ...profile, identifiers: linkIdentifiers(profile, [identifier], this.now, this.config) });
+      const recovered: LinkReason = { rule: 'recovered', at: this.now };
+      this.profiles.set(id, { ...profile, identifiers: linkIdentifiers(profile, [identifier], this.now, this.config, () => recovered) });
     }
   }
 
@@ -167,7 +186,7 @@ export class IdentityGraph {
       const survivor = this.state(survivorId);
       const loser = this.profiles.get(loserId);
       if (!loser || survivor.absorbed.includes(loserId)) continue;
-      this.profiles.set(survivorId, mergeProfiles(survivor, loser, this.config, this.now));
+      this.profiles.set(survivorId, mergeProfiles(survivor, loser, this.config, this.now, mergedBy(this.redirectReasons.get(loserId), loserId, this.now)));
       this.dirty.add(survivorId);
     }
   }
@@ -216,7 +235,12 @@ export class IdentityGraph {
 
   /** Applies one event. `only`, when given, restricts linking to those identifier keys (used by split). */
   apply(event: CollectedEvent, only?: ReadonlySet<string>): ApplyOutcome {
-    const ids = identifiersOf(event, this.config).filter((id) => !only || only.has(identifierKey(id)));
+    const extracted = extractIdentifiers(event, this.config);
+    for (const { type, reason } of extracted.refused) {
+      const key = `${(BuiltInIdentifierTypes as readonly string[]).includes(type) ? type : 'other'}:${reason}`;
+      this.stats.identifiersRefused[key] = (this.stats.identifiersRefused[key] ?? 0) + 1;
+    }
+    const ids = extracted.identifiers.filter((id) => !only || only.has(identifierKey(id)));
     const first = ids[0];
     if (!first) {
       this.stats.unidentified++;
@@ -232,6 +256,8 @@ export class IdentityGraph {
     }
     const at = Date.parse(event.timestamp);
     let target = this.ownerOf(first);
+    // The identifier through which the event reached its profile: what new links are made "with".
+    let anchor: Identifier | undefined = target === undefined ? undefined : first;
     const pending: Identifier[] = target === undefined ? [first] : [];
     // This event's identifiers already placed with the target: they count against its limits too.
     const placed: Identifier[] = [first];
@@ -259,6 +285,7 @@ export class IdentityGraph {
         if (breach) dropped.push({ identifier: id, reason: breach });
         else {
           target = owner;
+          anchor = id;
           placed.push(id);
         }
         continue;
@@ -272,7 +299,15 @@ export class IdentityGraph {
       }
     }
 
+    const created = target === undefined;
     const profileId = target ?? newProfileId(`${event.messageId}|${identifierKey(first)}`);
+    const rule: LinkRule = event.type === 'identify' || event.type === 'alias' ? event.type : 'shared_identifier';
+    const reasonOf = (id: Identifier): LinkReason => {
+      const via = anchor ?? first;
+      return (created && id === first) || (via.type === id.type && via.value === id.value)
+        ? { rule: 'first', messageId: event.messageId, at }
+        : { rule, messageId: event.messageId, at, with: identifierKey(via) };
+    };
     for (const id of pending) {
       this.owners.set(identifierKey(id), profileId);
       this.claimed.set(identifierKey(id), id);
@@ -284,7 +319,7 @@ export class IdentityGraph {
     this.stats.traitsRefused += incoming.refused + traits.refused;
     this.profiles.set(profileId, {
       ...profile,
-      identifiers: linkIdentifiers(profile, linked, at, this.config),
+      identifiers: linkIdentifiers(profile, linked, at, this.config, reasonOf),
       traits: traits.traits,
       computed: countEvent(profile.computed, event, at, this.config),
       updatedAt: this.now,
@@ -306,7 +341,7 @@ export class IdentityGraph {
   private merge(survivorId: string, loserId: string, reason: MergeReason): void {
     const survivor = this.state(survivorId);
     const loser = this.state(loserId);
-    this.profiles.set(survivorId, mergeProfiles(survivor, loser, this.config, this.now));
+    this.profiles.set(survivorId, mergeProfiles(survivor, loser, this.config, this.now, mergedBy(reason, loserId, this.now)));
     this.redirects.set(loserId, survivorId);
     this.dirty.delete(loserId);
     this.dirty.add(survivorId);
@@ -317,7 +352,7 @@ export class IdentityGraph {
       kind: 'merge',
       profileId: survivorId,
       absorbed: loserId,
-      absorbedIdentifiers: loser.identifiers.map(({ type, value }) => ({ type, value })),
+      absorbedIdentifiers: loser.identifiers.map(({ type, value, by }) => ({ type, value, ...(by ? { by } : {}) })),
       reason,
     });
   }
@@ -346,12 +381,41 @@ export class IdentityGraph {
       profiles: [...this.dirty]
         .filter((id) => !this.redirects.has(id))
         .map((id) => ({ state: this.profiles.get(id)!, isNew: !this.stored.has(id) })),
-      // Redirects already route lookups correctly; moving identifiers and dropping loser state saves later reads.
-      repoints: losers.flatMap((loser) => this.storedIdentifiersOf(loser.id).map((identifier) => ({ identifier, from: loser.id, to: loser.to }))),
+      repoints: this.repoints(losers),
       releases: losers.map((loser) => loser.id),
       // History stays with the profile it happened to; a survivor's history includes its absorbed profiles'.
       history: [...this.history],
     };
+  }
+
+  /**
+   * Owner items to move to live profiles. Redirects already route lookups, but anything that
+   * moves an identifier by its live profile's id (a split) needs the owner item to name that
+   * profile. A merged-away profile's identifiers may still name it, or any profile it absorbed
+   * (a merge of those was racing this one, or crashed before moving them), so each moves from
+   * that whole chain. An owner item loaded here that names a merged-away profile is repaired too.
+   */
+  private repoints(losers: ReadonlyArray<{ id: string; to: string }>): GraphChanges['repoints'] {
+    const moves = new Map<string, { identifier: Identifier; from: Set<string>; to: string }>();
+    const move = (identifier: Identifier, from: readonly string[], to: string): void => {
+      const key = identifierKey(identifier);
+      if (this.claimed.has(key)) return;
+      const entry = moves.get(key) ?? { identifier, from: new Set<string>(), to };
+      if (entry.to !== to) return;
+      for (const id of from) if (id !== to) entry.from.add(id);
+      moves.set(key, entry);
+    };
+    for (const loser of losers) {
+      const chain = [loser.id, ...(this.profiles.get(loser.id)?.absorbed ?? [])];
+      for (const identifier of this.storedIdentifiersOf(loser.id)) move(identifier, chain, loser.to);
+    }
+    for (const { identifier, profileId } of this.loadedOwners.values()) {
+      const live = this.resolve(profileId);
+      if (live !== profileId && this.profiles.get(live)?.identifiers.some((l) => l.type === identifier.type && l.value === identifier.value)) {
+        move(identifier, [profileId], live);
+      }
+    }
+    return [...moves.values()].filter((m) => m.from.size > 0).map((m) => ({ identifier: m.identifier, from: [...m.from], to: m.to }));
   }
 
   /** Every live profile in the working set (for folds over the lake and for tests). */
@@ -365,8 +429,8 @@ export interface GraphChanges {
   readonly frozen: ReadonlyArray<{ id: string; to: string; reason: MergeReason; stored: boolean }>;
   readonly claims: ReadonlyArray<{ identifier: Identifier; profileId: string }>;
   readonly profiles: ReadonlyArray<{ state: ProfileState; isNew: boolean }>;
-  /** Owner items that still point at merged-away profiles, to move to their survivors. */
-  readonly repoints: ReadonlyArray<{ identifier: Identifier; from: string; to: string }>;
+  /** Owner items that still name merged-away profiles, to move to their survivors (from any of `from`). */
+  readonly repoints: ReadonlyArray<{ identifier: Identifier; from: readonly string[]; to: string }>;
   /** Merged-away profiles whose survivors now hold their state. */
   readonly releases: readonly string[];
   readonly history: readonly HistoryEntry[];

@@ -1,3 +1,4 @@
+import { isSupportedCountry } from 'libphonenumber-js/min';
 import * as z from 'zod/mini';
 
 /** Identifier types every deployment has; external ids and trait identifiers add their own. */
@@ -40,6 +41,24 @@ export const ProfileConfig = z.object({
     'nan',
     '[object object]',
   ]),
+  /**
+   * Country (ISO 3166 two letters, e.g. `US`) in which phone numbers written without an
+   * international prefix, like `(415) 555-0100`, are read. Without it such numbers identify no
+   * one (and are counted as refused).
+   */
+  phoneRegion: z.optional(
+    z.string().check(z.refine((code) => isSupportedCountry(code), 'must be a country code libphonenumber knows, in capitals, e.g. US or GB')),
+  ),
+  /** Email rules beyond trimming and lower-casing: both off, because some people keep separate `+tag` or dotted Gmail addresses on purpose. */
+  email: z._default(
+    z.object({
+      /** `ana+shop@example.com` is `ana@example.com`. */
+      stripPlusTags: z._default(z.boolean(), false),
+      /** `a.na@gmail.com` and `ana@googlemail.com` are `ana@gmail.com`. */
+      stripGmailDots: z._default(z.boolean(), false),
+    }),
+    { stripPlusTags: false, stripGmailDots: false },
+  ),
   /** Traits whose values are identifiers of their own type, e.g. `customer_number`. */
   traitIdentifiers: z._default(z.array(IdentifierTypeName), []),
   /** Traits that keep their earliest value. */

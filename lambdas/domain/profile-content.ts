@@ -24,8 +24,18 @@ export function peopleContent(profiles: readonly ProfileState[]): unknown[] {
     .map((c) => JSON.parse(c) as unknown);
 }
 
+export interface PeopleComparison {
+  readonly same: number;
+  readonly onlyInA: number;
+  readonly onlyInB: number;
+  /** The first few people only in one side, by content, to see what differs. */
+  readonly examples: { readonly onlyInA: readonly unknown[]; readonly onlyInB: readonly unknown[] };
+}
+
+const MaxExamples = 3;
+
 /** How two sets of people differ: counts of people only in one, by their content. */
-export function comparePeople(a: readonly ProfileState[], b: readonly ProfileState[]): { same: number; onlyInA: number; onlyInB: number } {
+export function comparePeople(a: readonly ProfileState[], b: readonly ProfileState[]): PeopleComparison {
   const remaining = new Map<string, number>();
   for (const p of a) {
     const key = JSON.stringify(personContent(p));
@@ -33,14 +43,19 @@ export function comparePeople(a: readonly ProfileState[], b: readonly ProfileSta
   }
   let same = 0;
   let onlyInB = 0;
+  const examplesB: unknown[] = [];
   for (const p of b) {
     const key = JSON.stringify(personContent(p));
     const n = remaining.get(key) ?? 0;
     if (n > 0) {
       remaining.set(key, n - 1);
       same++;
-    } else onlyInB++;
+    } else {
+      onlyInB++;
+      if (examplesB.length < MaxExamples) examplesB.push(JSON.parse(key));
+    }
   }
   const onlyInA = [...remaining.values()].reduce((x, y) => x + y, 0);
-  return { same, onlyInA, onlyInB };
+  const examplesA = [...remaining].filter(([, n]) => n > 0).slice(0, MaxExamples).map(([key]) => JSON.parse(key) as unknown);
+  return { same, onlyInA, onlyInB, examples: { onlyInA: examplesA, onlyInB: examplesB } };
 }

@@ -1,10 +1,28 @@
 import type { ProfileConfig } from './profile-config.js';
-import { RevenueScale, type ProfileState } from './profile.js';
+import { parseIdentifierKey, type Identifier } from './identifiers.js';
+import { RevenueScale, type LinkReason, type LinkRule, type ProfileState } from './profile.js';
+
+/** How an identifier got on the profile, as the API shows it. */
+export interface LinkedByView {
+  readonly rule: LinkRule;
+  readonly messageId?: string;
+  /** ISO time: the event's for a link or merge, the operation's for a split or a recovery. */
+  readonly at: string;
+  /** The identifier the event carried with this one. */
+  readonly with?: Identifier;
+  /** The profile it came from (a merge or a split). */
+  readonly from?: string;
+}
+
+export interface IdentifierView extends Identifier {
+  /** Absent for identifiers linked before links were recorded. */
+  readonly linkedBy?: LinkedByView;
+}
 
 /** The profile as the API returns it: plain trait values, computed traits with windows slid to `now`. */
 export interface ProfileView {
   readonly id: string;
-  readonly identifiers: ReadonlyArray<{ type: string; value: string }>;
+  readonly identifiers: readonly IdentifierView[];
   readonly traits: Readonly<Record<string, unknown>>;
   readonly computed: ComputedView;
   readonly createdAt: string;
@@ -65,10 +83,56 @@ export function profileView(profile: ProfileState, config: ProfileConfig, now: n
   for (const [name, trait] of Object.entries(profile.traits)) if (trait.value !== null) traits[name] = trait.value;
   return {
     id: profile.id,
-    identifiers: profile.identifiers.map(({ type, value }) => ({ type, value })),
+    identifiers: profile.identifiers.map(({ type, value, by }) => ({ type, value, ...(by ? { linkedBy: linkedByView(by) } : {}) })),
     traits,
     computed: computedTraits(profile, config, now),
     createdAt: new Date(profile.createdAt).toISOString(),
     updatedAt: new Date(profile.updatedAt).toISOString(),
   };
+}
+
+export function linkedByView(by: LinkReason): LinkedByView {
+  const withIdentifier = by.with === undefined ? undefined : parseIdentifierKey(by.with);
+  return {
+    rule: by.rule,
+    ...(by.messageId === undefined ? {} : { messageId: by.messageId }),
+    at: new Date(by.at).toISOString(),
+    ...(withIdentifier ? { with: withIdentifier } : {}),
+    ...(by.from === undefined ? {} : { from: by.from }),
+  };
+}
+
+/**
+ * A link, as `/merges` lists it beside merges, drops and splits: one per identifier on the
+ * profile, so every identifier says how it got there, even one linked within a single batch.
+ */
+export interface LinkedEntry {
+  readonly kind: 'linked';
+  readonly profileId: string;
+  readonly identifier: Identifier;
+  readonly rule: LinkRule;
+  readonly messageId?: string;
+  /** Epoch milliseconds, like the other history entries. */
+  readonly at: number;
+  readonly with?: Identifier;
+  readonly from?: string;
+}
+
+export function linkEntries(profile: ProfileState): LinkedEntry[] {
+  return profile.identifiers.flatMap(({ type, value, by }) => {
+    if (!by) return [];
+    const withIdentifier = by.with === undefined ? undefined : parseIdentifierKey(by.with);
+    return [
+      {
+        kind: 'linked' as const,
+        profileId: profile.id,
+        identifier: { type, value },
+        rule: by.rule,
+        ...(by.messageId === undefined ? {} : { messageId: by.messageId }),
+        at: by.at,
+        ...(withIdentifier ? { with: withIdentifier } : {}),
+        ...(by.from === undefined ? {} : { from: by.from }),
+      },
+    ];
+  });
 }

@@ -9,9 +9,39 @@ export interface TraitValue {
   readonly at: number;
 }
 
+/** How an identifier came to be on a profile. */
+export type LinkRule =
+  /** It started the profile. */
+  | 'first'
+  /** An event carried it with an identifier already on the profile (the event's kind, as for merges). */
+  | 'identify'
+  | 'alias'
+  | 'shared_identifier'
+  /** It came with a profile merged into this one. */
+  | 'merge'
+  /** An admin split it off into this profile. */
+  | 'split'
+  /** It was claimed for this profile by a write that did not finish (a crash), and joined it on recovery. */
+  | 'recovered';
+
+/** Why an identifier is on a profile: every link can be explained. */
+export interface LinkReason {
+  readonly rule: LinkRule;
+  /** The event that made the link; none for a split or a recovery. */
+  readonly messageId?: string;
+  /** Event time of the link; for a split or a recovery, when it was made. */
+  readonly at: number;
+  /** The identifier (`type:value`) the event carried with this one, already on the profile or joining it. */
+  readonly with?: string;
+  /** The profile it came from, for a merge or a split. */
+  readonly from?: string;
+}
+
 export interface LinkedIdentifier extends Identifier {
   /** Earliest event time this identifier was seen on the profile. */
   readonly since: number;
+  /** How it got here; absent on profiles written before links were recorded. */
+  readonly by?: LinkReason;
 }
 
 export interface ComputedTraits {
@@ -223,21 +253,42 @@ export function recordSeen(profile: ProfileState, digest: string, now: number): 
   return [...compactSeen(profile.seen), { at: now, digests: [digest] }];
 }
 
-export function linkIdentifiers(profile: ProfileState, ids: readonly Identifier[], at: number, config: ProfileConfig): LinkedIdentifier[] {
+/**
+ * The profile's identifiers with `ids` linked in. A new identifier gets its explanation from
+ * `reasonOf`; one already there keeps its own, and its earliest time, unless its own only says
+ * it was recovered (claimed by a writer that had not written the profile yet): the event at hand
+ * explains it better.
+ */
+export function linkIdentifiers(
+  profile: ProfileState,
+  ids: readonly Identifier[],
+  at: number,
+  config: ProfileConfig,
+  reasonOf?: (id: Identifier) => LinkReason | undefined,
+): LinkedIdentifier[] {
   const linked = profile.identifiers.map((id) => ({ ...id }));
   for (const id of ids) {
     const existing = linked.findIndex((l) => l.type === id.type && l.value === id.value);
-    if (existing === -1) linked.push({ type: id.type, value: id.value, since: at });
-    else linked[existing] = { ...linked[existing]!, since: Math.min(linked[existing]!.since, at) };
+    if (existing === -1) {
+      const by = reasonOf?.(id);
+      linked.push({ type: id.type, value: id.value, since: at, ...(by ? { by } : {}) });
+    } else {
+      const current = linked[existing]!;
+      const better = current.by?.rule === 'recovered' ? reasonOf?.(id) : undefined;
+      linked[existing] = { ...current, since: Math.min(current.since, at), ...(better && better.rule !== 'recovered' ? { by: better } : {}) };
+    }
   }
   return sortByPriority(linked, config);
 }
 
-/** Survivor absorbs loser: identifiers, traits, counters and dedupe memory combine exactly once. */
-export function mergeProfiles(survivor: ProfileState, loser: ProfileState, config: ProfileConfig, now: number): ProfileState {
+/**
+ * Survivor absorbs loser: identifiers, traits, counters and dedupe memory combine exactly once.
+ * The loser's identifiers are explained by the merge (`via`) on the survivor.
+ */
+export function mergeProfiles(survivor: ProfileState, loser: ProfileState, config: ProfileConfig, now: number, via?: LinkReason): ProfileState {
   if (survivor.absorbed.includes(loser.id)) return survivor;
   let identifiers = survivor.identifiers as LinkedIdentifier[];
-  for (const id of loser.identifiers) identifiers = linkIdentifiers({ ...survivor, identifiers }, [id], id.since, config);
+  for (const id of loser.identifiers) identifiers = linkIdentifiers({ ...survivor, identifiers }, [id], id.since, config, () => via ?? id.by);
   return {
     ...survivor,
     identifiers,

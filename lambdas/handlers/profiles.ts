@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { configFromEnvironment, credentialStore, dynamoDbClient, lambdaObservability, profileService, profileStore, type Composition } from '../composition.js';
+import { configFromEnvironment, credentialStore, dynamoDbClient, lakeStore, lambdaObservability, profileService, profileStore, type Composition } from '../composition.js';
 import { bearerToken, writeKeyFromBasicAuth } from '../domain/credentials.js';
-import { normalizeIdentifier } from '../domain/identifiers.js';
-import { IdentifierTypePattern } from '../domain/profile-config.js';
+import { normalizeIdentifier, RefusalReasonText } from '../domain/identifiers.js';
+import { IdentifierTypePattern, type ProfileConfig } from '../domain/profile-config.js';
 import { decodeCursor, InvalidCursorError } from '../domain/timeline.js';
 import { validationIssues } from '../domain/validation.js';
 import type { LakeQuery } from '../ports/lake-query.js';
@@ -17,6 +17,8 @@ import { matchRoute } from './shared/routes.js';
 
 export interface ProfileApiDependencies {
   readonly authenticator: Authenticator;
+  /** The identity rules, so a lookup normalises identifiers exactly as the resolver does. */
+  readonly config: ProfileConfig;
   readonly service: ProfileService;
   readonly telemetry: Telemetry;
   readonly logger: AppLogger;
@@ -24,10 +26,16 @@ export interface ProfileApiDependencies {
 
 /** The profile API's dependencies from a composition; the lake is Athena unless the local runtime passes DuckDB. */
 export function profileApiDependencies(
-  c: Pick<Composition, 'credentials' | 'profiles' | 'config' | 'telemetry' | 'logger'>,
+  c: Pick<Composition, 'credentials' | 'profiles' | 'config' | 'telemetry' | 'logger' | 'lake'>,
   lake?: LakeQuery,
 ): ProfileApiDependencies {
-  return { authenticator: new Authenticator(c.credentials), service: profileService(c, lake), telemetry: c.telemetry, logger: c.logger };
+  return {
+    authenticator: new Authenticator(c.credentials),
+    config: c.config.profileConfig,
+    service: profileService(c, lake),
+    telemetry: c.telemetry,
+    logger: c.logger,
+  };
 }
 
 const SplitRequest = z.object({
@@ -39,7 +47,7 @@ const SplitRequest = z.object({
 type SplitRequest = z.infer<typeof SplitRequest>;
 
 /** `email:ana%40example.com` → an identifier in canonical form; `profile:<id>` → a profile id. */
-export function parseProfileRef(segment: string): ProfileRef {
+export function parseProfileRef(segment: string, config: ProfileConfig): ProfileRef {
   let decoded: string;
   try {
     decoded = decodeURIComponent(segment);
@@ -53,9 +61,9 @@ export function parseProfileRef(segment: string): ProfileRef {
     throw new ProfileApiError(400, 'expected {type}:{value}, e.g. email:ana%40example.com or user_id:42', 'ref');
   }
   if (type === 'profile') return { profileId: value };
-  const identifier = normalizeIdentifier(type, value);
-  if (!identifier) throw new ProfileApiError(400, `${JSON.stringify(value)} is not a valid ${type}`, 'ref');
-  return { identifier };
+  const normalized = normalizeIdentifier(type, value, config);
+  if ('refused' in normalized) throw new ProfileApiError(400, `${JSON.stringify(value)} ${RefusalReasonText[normalized.refused]} (${type})`, 'ref');
+  return normalized;
 }
 
 function limitOf(raw: string | undefined): number {
@@ -82,7 +90,7 @@ export function createProfileApiHandler(deps: ProfileApiDependencies): HttpHandl
       const match = matchRoute(method, path);
       if (match.kind === 'wrong-method') return json(405, errorBody(`use ${match.allow.join(' or ')} for ${path}`), { allow: match.allow.join(', ') });
       if (match.kind === 'unmatched' || match.route.handler !== 'profiles') return json(404, errorBody(`no route for ${method} ${path}`));
-      const ref = parseProfileRef(match.params.ref ?? '');
+      const ref = parseProfileRef(match.params.ref ?? '', deps.config);
       switch (match.route.operation) {
         case 'getProfile':
           return json(200, await deps.service.view(ref));
@@ -95,9 +103,9 @@ export function createProfileApiHandler(deps: ProfileApiDependencies): HttpHandl
           return json(200, await deps.service.history(ref));
         case 'splitProfile': {
           const body = parseSplitRequest(bodyBytes(event));
-          const identifier = normalizeIdentifier(body.identifier.type, body.identifier.value);
-          if (!identifier) throw new ProfileApiError(400, `not a valid ${body.identifier.type}`, 'identifier.value');
-          return json(200, await deps.service.split(ref, identifier));
+          const normalized = normalizeIdentifier(body.identifier.type, body.identifier.value, deps.config);
+          if ('refused' in normalized) throw new ProfileApiError(400, `${JSON.stringify(body.identifier.value)} ${RefusalReasonText[normalized.refused]} (${body.identifier.type})`, 'identifier.value');
+          return json(200, await deps.service.split(ref, normalized.identifier));
         }
         default:
           return json(404, errorBody(`no route for ${method} ${path}`));
@@ -150,7 +158,13 @@ export const handler = lambdaHandler(() => {
   return {
     ...observability,
     handler: createProfileApiHandler(
-      profileApiDependencies({ ...observability, config, credentials: credentialStore(config, dynamodb), profiles: profileStore(config, observability, dynamodb) }),
+      profileApiDependencies({
+        ...observability,
+        config,
+        credentials: credentialStore(config, dynamodb),
+        profiles: profileStore(config, observability, dynamodb),
+        lake: lakeStore(config),
+      }),
     ),
   };
 });

@@ -49,8 +49,11 @@ export interface ProfileStore {
   claim(identifier: Identifier, profileId: string): Promise<void>;
   /** Writes a live profile and its outbox in one conditional write. Only the profile writer calls this. */
   putProfile(write: ProfileWrite): Promise<void>;
-  /** Moves an identifier from one owner to another; does nothing, and says false, if `from` no longer owns it. */
-  repoint(identifier: Identifier, from: string, to: string): Promise<boolean>;
+  /**
+   * Moves an identifier to `to` if its owner item names one of `from` (at most 100 ids: a merged
+   * profile and the profiles it absorbed, for instance); otherwise does nothing and says false.
+   */
+  repoint(identifier: Identifier, from: readonly string[], to: string): Promise<boolean>;
   /** Drops a merged-away profile's state once its survivor holds it. */
   release(id: string): Promise<void>;
   appendHistory(entries: readonly HistoryEntry[]): Promise<void>;

@@ -25,6 +25,8 @@ export type MetricName =
   | 'ProfileMerges'
   | 'IdentifierLinksDropped'
   | 'TraitsRefused'
+  /** Values carried as identifiers but refused (dimension `reason`: `<type>:<reason>`, e.g. `phone:invalid`). */
+  | 'IdentifiersRefused'
   | 'ProfileWriteConflicts'
   | 'ProfileWrites'
   /** Profile writes left out because they would have changed nothing. */

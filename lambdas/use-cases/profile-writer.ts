@@ -15,7 +15,8 @@ export interface ProfileChangeSet {
   readonly frozen?: ReadonlyArray<{ readonly id: string; readonly to: string; readonly reason: MergeReason; readonly stored: boolean; readonly expectedVersion: number }>;
   readonly claims?: ReadonlyArray<{ readonly identifier: Identifier; readonly profileId: string }>;
   readonly profiles?: readonly ProfileWriteRequest[];
-  readonly repoints?: ReadonlyArray<{ readonly identifier: Identifier; readonly from: string; readonly to: string }>;
+  /** Identifiers to move to `to`, from whichever of `from` their owner item names. */
+  readonly repoints?: ReadonlyArray<{ readonly identifier: Identifier; readonly from: readonly string[]; readonly to: string }>;
   /** Merged-away profiles whose survivors now hold their state. */
   readonly releases?: readonly string[];
   readonly history?: readonly HistoryEntry[];

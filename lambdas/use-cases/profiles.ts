@@ -3,11 +3,13 @@ import { IdentityGraph, newProfileId, type HistoryEntry } from '../domain/identi
 import { identifierKey, identifiersOf, type Identifier } from '../domain/identifiers.js';
 import type { CollectedEvent } from '../domain/intake.js';
 import { fromLakeRow } from '../domain/lake.js';
-import { emptyProfile, type ProfileState } from '../domain/profile.js';
+import { emptyProfile, type LinkedIdentifier, type ProfileState } from '../domain/profile.js';
 import type { ProfileConfig } from '../domain/profile-config.js';
-import { profileView, type ProfileView } from '../domain/profile-view.js';
+import { linkEntries, profileView, type LinkedEntry, type ProfileView } from '../domain/profile-view.js';
 import { encodeCursor, timelineSql, toTimelineEvent, type TimelineCursor, type TimelineEvent } from '../domain/timeline.js';
 import type { LakeQuery } from '../ports/lake-query.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import { splitRecordKey, type SplitRecord } from '../domain/split-record.js';
 import type { AppLogger } from '../ports/logger.js';
 import { ConcurrentUpdateError, type ProfileStore, type VersionedProfile } from '../ports/profile-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
@@ -38,6 +40,8 @@ export class ProfileApiError extends DomainError {
 export interface ProfileServiceDependencies {
   readonly store: ProfileStore;
   readonly lake: LakeQuery;
+  /** The lake's objects, where splits are recorded for a rebuild to replay. */
+  readonly lakeObjects: ObjectStore;
   readonly config: ProfileConfig;
   readonly telemetry: Telemetry;
   readonly logger: AppLogger;
@@ -79,17 +83,23 @@ export class ProfileService {
   }
 
   /** The merge, split and dropped-link history of the profile and of every profile it absorbed, newest first. */
-  async history(ref: ProfileRef): Promise<{ profileId: string; history: HistoryEntry[] }> {
+  async history(ref: ProfileRef): Promise<{ profileId: string; history: Array<HistoryEntry | LinkedEntry> }> {
     const { state } = await this.find(ref);
-    const entries = await this.deps.store.history([state.id, ...state.absorbed]);
-    const time = (e: HistoryEntry): number => (e.kind === 'merge' ? e.reason.at : e.at);
+    const entries: Array<HistoryEntry | LinkedEntry> = [...(await this.deps.store.history([state.id, ...state.absorbed])), ...linkEntries(state)];
+    const time = (e: HistoryEntry | LinkedEntry): number => (e.kind === 'merge' ? e.reason.at : e.at);
     return { profileId: state.id, history: entries.sort((a, b) => time(b) - time(a)) };
   }
 
   /**
    * Detaches an identifier, with the events it brought, into a profile of its own. Both profiles
    * are re-derived from the lake with the same rules the resolver applies, and are kept apart
-   * from then on. Idempotent: repeating a split finishes it.
+   * from then on. Idempotent: repeating a split finishes it. It answers only once the identifier
+   * has moved; when it cannot move it (another profile took it meanwhile), it answers 409.
+   *
+   * The writes go in the order that keeps every crash safe: the split-off profile (listing the
+   * identifier and kept apart from the original), then the identifier's owner item (from then on
+   * events carrying it go to the split-off profile, and never rejoin the original), then the
+   * original without it, then history.
    */
   async split(ref: ProfileRef, identifier: Identifier): Promise<SplitResult> {
     const { config, store } = this.deps;
@@ -98,10 +108,24 @@ export class ProfileService {
     const key = identifierKey(identifier);
     const splitId = newProfileId(`split|${current.id}|${key}`);
     const writer = this.writer();
+    const owner = await this.ownerOf(identifier);
+    const moveOwner = async (): Promise<void> => {
+      if (owner?.live === splitId) return;
+      // An identifier listed with no owner item (never claimed, or lost) is claimed for the split-off profile.
+      const { repointsRefused } = await writer.write(
+        owner ? { repoints: [{ identifier, from: [owner.raw], to: splitId }] } : { claims: [{ identifier, profileId: splitId }] },
+      );
+      if (repointsRefused > 0) throw new ProfileApiError(409, 'the identifier moved while it was being split; retry the request', 'identifier');
+    };
     if (current.apart.includes(splitId)) {
-      await writer.write({ repoints: [{ identifier, from: current.id, to: splitId }] });
+      // Split before: finish it if the identifier is still with this profile; elsewhere, it is done.
+      if (owner?.live === current.id) await moveOwner();
+      await this.recordSplit({ kind: 'split', at: now, profileId: current.id, into: splitId, identifier, remaining: current.identifiers.map(({ type, value }) => ({ type, value })) });
       const [split] = await store.profiles([splitId]);
       return { profile: profileView(current, config, now), split: profileView(split?.state ?? emptyProfile(splitId, now), config, now) };
+    }
+    if (owner && owner.live !== current.id && owner.live !== splitId) {
+      throw new ProfileApiError(409, `${identifier.type} ${JSON.stringify(identifier.value)} now belongs to another profile; look it up again`, 'identifier');
     }
     const linked = current.identifiers.find((id) => identifierKey(id) === key);
     if (!linked) throw new ProfileApiError(400, `${identifier.type} ${JSON.stringify(identifier.value)} is not an identifier of this profile`, 'identifier');
@@ -117,18 +141,34 @@ export class ProfileService {
     const only = new Set(current.identifiers.map(identifierKey));
     for (const event of events) graph.apply(event, only);
 
-    // The live profile's identifier list and dedupe memory stay authoritative; the lake supplies traits and counters.
-    // Drops seen during the replay are not history (the split entry is); forget them so the next real one is recorded.
-    const rebuilt: ProfileState = { ...graph.state(current.id), identifiers: remaining, seen: current.seen, droppedLinks: [], updatedAt: now };
-    const split: ProfileState = { ...graph.state(splitId), identifiers: [linked], seen: current.seen, droppedLinks: [], updatedAt: now };
+    // The live profile's identifier list and dedupe memory stay authoritative; the lake supplies traits, counters and
+    // when each identifier was first seen on its side. Drops seen during the replay are not history (the split entry
+    // is); forget them so the next real one is recorded.
+    const seenSince = (side: string, id: LinkedIdentifier): LinkedIdentifier => {
+      const replayed = graph.state(side).identifiers.find((r) => r.type === id.type && r.value === id.value);
+      return replayed ? { ...id, since: replayed.since } : id;
+    };
+    const rebuilt: ProfileState = {
+      ...graph.state(current.id),
+      identifiers: remaining.map((id) => seenSince(current.id, id)),
+      seen: current.seen,
+      droppedLinks: [],
+      updatedAt: now,
+    };
+    const split: ProfileState = {
+      ...graph.state(splitId),
+      identifiers: [{ ...seenSince(splitId, linked), by: { rule: 'split', at: now, from: current.id } }],
+      seen: current.seen,
+      droppedLinks: [],
+      updatedAt: now,
+    };
     const [existingSplit] = await store.profiles([splitId]);
     const entry = { kind: 'split', identifier: { type: identifier.type, value: identifier.value }, at: now, into: splitId } as const;
-    // The split-off profile first: until the original drops the identifier, a crash leaves both whole and the split repeatable.
-    await writer.write({ profiles: [{ before: existingSplit?.state, expectedVersion: existingSplit?.version, pending: existingSplit?.outbox ?? [], after: split }] });
     try {
+      await writer.write({ profiles: [{ before: existingSplit?.state, expectedVersion: existingSplit?.version, pending: existingSplit?.outbox ?? [], after: split }] });
+      await moveOwner();
       await writer.write({
         profiles: [{ before: current, expectedVersion: version, pending: outbox, after: rebuilt }],
-        repoints: [{ identifier, from: current.id, to: splitId }],
         history: [
           { ...entry, profileId: current.id },
           { ...entry, profileId: splitId },
@@ -138,8 +178,22 @@ export class ProfileService {
       if (error instanceof ConcurrentUpdateError) throw new ProfileApiError(409, 'the profile changed while it was being split; retry the request');
       throw error;
     }
+    // Only a recorded split answers 200: a rebuild from the lake must be able to replay it.
+    await this.recordSplit({ kind: 'split', at: now, profileId: current.id, into: splitId, identifier, remaining: remaining.map(({ type, value }) => ({ type, value })) });
     this.deps.logger.info('profile split', { profileId: current.id, into: splitId, identifierType: identifier.type, events: events.length });
     return { profile: profileView(rebuilt, config, now), split: profileView(split, config, now) };
+  }
+
+  private async recordSplit(record: SplitRecord): Promise<void> {
+    await this.deps.lakeObjects.put({
+      key: splitRecordKey(record.into),
+      body: JSON.stringify({ ...record, identifier: { type: record.identifier.type, value: record.identifier.value } }),
+      contentType: 'application/json',
+    });
+  }
+
+  private ownerOf(identifier: Identifier): Promise<{ raw: string; live: string } | undefined> {
+    return ownerOf(this.deps.store, identifier);
   }
 
   private async lakeEventsOf(profile: ProfileState): Promise<CollectedEvent[]> {
@@ -171,4 +225,17 @@ export class ProfileService {
     }
     throw new ProfileApiError(404, 'no profile has that identifier');
   }
+}
+
+/** The profile an identifier's owner item names, and the live profile that leads to through merges. */
+export async function ownerOf(store: ProfileStore, identifier: Identifier): Promise<{ raw: string; live: string } | undefined> {
+  const raw = (await store.owners([identifier])).get(identifierKey(identifier));
+  if (raw === undefined) return undefined;
+  let live = raw;
+  for (let hops = 0; hops < 20; hops++) {
+    const [stored] = await store.profiles([live]);
+    if (!stored?.redirect) break;
+    live = stored.redirect.to;
+  }
+  return { raw, live };
 }

@@ -168,6 +168,7 @@ async function resolveOnce(events: readonly CollectedEvent[], deps: ResolveDepen
   if (stats.merges) deps.telemetry.count('ProfileMerges', stats.merges);
   if (stats.linksDropped) deps.telemetry.count('IdentifierLinksDropped', stats.linksDropped);
   if (stats.traitsRefused) deps.telemetry.count('TraitsRefused', stats.traitsRefused);
+  for (const [reason, n] of Object.entries(stats.identifiersRefused)) deps.telemetry.count('IdentifiersRefused', n, { reason });
   for (const entry of graph.history) {
     if (entry.kind === 'merge') deps.logger.info('profiles merged', { survivor: entry.profileId, absorbed: entry.absorbed, rule: entry.reason.rule, messageId: entry.reason.messageId });
     if (entry.kind === 'link_dropped') deps.logger.info('identifier link dropped', { profileId: entry.profileId, identifierType: entry.identifier.type, reason: entry.reason, messageId: entry.messageId });

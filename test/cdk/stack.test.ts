@@ -133,6 +133,15 @@ describe('CdpStack', () => {
     });
   });
 
+  it('lets the profile API write split records under identity/splits/ and nowhere else in the lake', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p).includes('ProfileApiFunction'));
+    const puts = policies.flatMap((p) => (p.Properties as { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } }).PolicyDocument.Statement)
+      .filter((st) => [st.Action].flat().includes('s3:PutObject'));
+    const resources = JSON.stringify(puts.map((st) => st.Resource));
+    expect(resources).toContain('/identity/splits/*');
+    expect(resources).not.toContain('/events/*');
+  });
+
   it('has one admin-token Lambda authorizer, separate from intake', () => {
     const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
     expect(Object.values(authorizers).map((a) => a.Properties as object)).toEqual([

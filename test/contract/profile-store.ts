@@ -58,14 +58,16 @@ export function profileStoreContract(name: string, store: () => Promise<ProfileS
       expect(await s.owners([id, { type: 'email', value: 'nobody@example.com' }])).toEqual(new Map([['email:ana@example.com', 'p-ana']]));
     });
 
-    it('repoints an identifier only away from the owner named, and says whether it moved', async () => {
+    it('repoints an identifier only away from one of the owners named, and says whether it moved', async () => {
       const s = await store();
       const id = { type: 'anonymous_id', value: 'device-1' };
       await s.claim(id, 'p-old');
-      expect(await s.repoint(id, 'p-elsewhere', 'p-new')).toBe(false);
-      expect(await s.repoint(id, 'p-old', 'p-new')).toBe(true);
+      expect(await s.repoint(id, ['p-elsewhere'], 'p-new')).toBe(false);
+      expect(await s.repoint(id, [], 'p-new')).toBe(false);
+      expect(await s.repoint(id, ['p-survivor', 'p-absorbed', 'p-old'], 'p-new')).toBe(true);
       expect((await s.owners([id])).get('anonymous_id:device-1')).toBe('p-new');
-      expect(await s.repoint({ type: 'anonymous_id', value: 'unowned' }, 'p-old', 'p-new')).toBe(false);
+      expect(await s.repoint(id, ['p-old'], 'p-newer')).toBe(false);
+      expect(await s.repoint({ type: 'anonymous_id', value: 'unowned' }, ['p-old'], 'p-new')).toBe(false);
     });
 
     it('freezes a merged-away profile at its version, keeping its state until released', async () => {

@@ -5,13 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEntry } from '../../lambdas/domain/identity-graph.js';
-import type { ProfileView } from '../../lambdas/domain/profile-view.js';
+import type { LinkedEntry, ProfileView } from '../../lambdas/domain/profile-view.js';
 import type { TimelineEvent } from '../../lambdas/domain/timeline.js';
 import { basicAuth, eventually, startRuntimeProcess, type RuntimeProcess } from '../helpers/local-process.js';
 
+/** Identifiers without their link explanations (tested in test/unit/link-explanations.test.ts). */
+const plain = (identifiers: ProfileView['identifiers']) => identifiers.map(({ type, value }) => ({ type, value }));
+
 interface HistoryPage {
   readonly profileId: string;
-  readonly history: HistoryEntry[];
+  readonly history: Array<HistoryEntry | LinkedEntry>;
 }
 interface TimelinePage {
   readonly events: TimelineEvent[];
@@ -79,7 +82,7 @@ describe('unified profiles through the local runtime', () => {
     await analytics.closeAndFlush();
 
     const view = await settled(`user_id:${userId}`, 7);
-    expect(view.identifiers).toEqual([
+    expect(plain(view.identifiers)).toEqual([
       { type: 'user_id', value: userId },
       { type: 'email', value: `ana.${run}@example.com` },
       ...[laptop, phone, tablet].sort().map((value) => ({ type: 'anonymous_id', value })),
@@ -95,6 +98,11 @@ describe('unified profiles through the local runtime', () => {
     const merges = (await (await api(`/v1/profiles/user_id:${userId}/merges`)).json()) as HistoryPage;
     // Which profiles merge into which depends on how events fall into batches and shards; a login always explains itself.
     expect(merges.history).toContainEqual(expect.objectContaining({ kind: 'merge', reason: expect.objectContaining({ rule: 'identify' }) }));
+    // Every identifier says how it got here, however the devices fell into batches, and /merges lists each link.
+    for (const identifier of view.identifiers) {
+      expect(identifier.linkedBy, identifier.value).toMatchObject({ rule: expect.stringMatching(/^(first|identify|merge)$/), at: expect.any(String) });
+    }
+    expect(merges.history.filter((h) => h.kind === 'linked').map((h) => (h).identifier.value).sort()).toEqual(view.identifiers.map((i) => i.value).sort());
 
     // The timeline comes from the lake, newest first, in pages.
     const events: TimelineEvent[] = [];
@@ -124,14 +132,16 @@ describe('unified profiles through the local runtime', () => {
     const ana = await settled(`user_id:ana-${run}`, 1);
     const bob = await settled(`user_id:bob-${run}`, 1);
     expect(ana.id).not.toBe(bob.id);
-    expect(bob.identifiers).toEqual([{ type: 'user_id', value: `bob-${run}` }, { type: 'email', value: `bob-${run}@example.com` }]);
+    expect(plain(bob.identifiers)).toEqual([{ type: 'user_id', value: `bob-${run}` }, { type: 'email', value: `bob-${run}@example.com` }]);
     const merges = (await (await api(`/v1/profiles/user_id:bob-${run}/merges`)).json()) as HistoryPage;
     expect(merges.history).toContainEqual(expect.objectContaining({ kind: 'link_dropped', reason: 'limit:user_id', identifier: { type: 'anonymous_id', value: shared } }));
     const carol = await settled(`user_id:carol-${run}`, 4);
     const dave = await settled(`user_id:dave-${run}`, 4);
     expect(carol.id).not.toBe(dave.id);
-    expect(carol.identifiers).toEqual([{ type: 'user_id', value: `carol-${run}` }]);
-    expect((await api('/v1/profiles/anonymous_id:null')).status).toBe(404);
+    expect(plain(carol.identifiers)).toEqual([{ type: 'user_id', value: `carol-${run}` }]);
+    const placeholder = await api('/v1/profiles/anonymous_id:null');
+    expect(placeholder.status).toBe(400);
+    expect(await placeholder.json()).toMatchObject({ details: [{ field: 'ref', reason: expect.stringContaining('placeholder') }] });
   });
 
   it('a late, older event does not overwrite a newer trait', async () => {
@@ -165,9 +175,9 @@ describe('unified profiles through the local runtime', () => {
     const response = await split();
     expect(response.status, await response.clone().text()).toBe(200);
     const result = (await response.json()) as { profile: ProfileView; split: ProfileView };
-    expect(result.profile.identifiers).toEqual([{ type: 'user_id', value: `eve-${run}` }]);
+    expect(plain(result.profile.identifiers)).toEqual([{ type: 'user_id', value: `eve-${run}` }]);
     expect(result.profile.computed).toMatchObject({ orders_count: 1, total_revenue: 10, event_counts: { 'Order Completed': 1, $identify: 1 } });
-    expect(result.split.identifiers).toEqual([{ type: 'anonymous_id', value: borrowed }]);
+    expect(plain(result.split.identifiers)).toEqual([{ type: 'anonymous_id', value: borrowed }]);
     expect(result.split.computed).toMatchObject({ orders_count: 1, total_revenue: 99, event_counts: { 'Order Completed': 1, 'Product Viewed': 1 } });
     expect((await profile(`anonymous_id:${borrowed}`)).id).toBe(result.split.id);
     // Idempotent, and the two never merge again, even when the device and the user meet again.

@@ -30,12 +30,17 @@ export async function startRuntimeProcess(dataDir: string, env: Record<string, s
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 60_000;
+  let lastHealth = 'no answer yet';
   for (;;) {
     if (child.exitCode !== null) throw new Error(`runtime exited early:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`runtime did not become healthy:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`runtime did not become healthy (last /health: ${lastHealth}):\n${output}`);
     if (existsSync(endpointsFile)) {
       const endpoints = await readEndpointsFile(dataDir);
-      const health = await fetch(`${endpoints.api}/health`).catch(() => undefined);
+      const health = await fetch(`${endpoints.api}/health`).catch((error: Error) => {
+        lastHealth = error.message;
+        return undefined;
+      });
+      if (health && health.status !== 200) lastHealth = `${health.status} ${await health.clone().text()}`;
       if (health?.status === 200) {
         return {
           endpoints,

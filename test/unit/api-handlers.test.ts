@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { InMemoryCredentialStore } from '../../lambdas/adapters/memory/in-memory-credential-store.js';
+import { InMemoryObjectStore } from '../../lambdas/adapters/memory/in-memory-object-store.js';
 import { InMemoryProfileStore } from '../../lambdas/adapters/memory/in-memory-profile-store.js';
 import { noTelemetry, silentLogger } from '../../lambdas/adapters/silent-observability.js';
 import { FunctionMemoryMb, HttpRoutes, UnmatchedRouteHandler } from '../../lambdas/contracts.js';
@@ -70,8 +71,8 @@ describe('the profile API function on its own (it checks the token itself, where
     const store = new InMemoryProfileStore();
     const resolveDeps = { store, config: defaultProfileConfig, telemetry: noTelemetry, logger: silentLogger, now: () => NOW };
     await resolveEvents([collected({ type: 'identify', userId: 'ana', traits: { plan: 'pro' } })], resolveDeps);
-    const service = new ProfileService({ ...resolveDeps, lake: { query: async () => [] } });
-    return createProfileApiHandler({ authenticator: new Authenticator(await credentials()), service, telemetry: noTelemetry, logger: silentLogger });
+    const service = new ProfileService({ ...resolveDeps, lake: { query: async () => [] }, lakeObjects: new InMemoryObjectStore() });
+    return createProfileApiHandler({ authenticator: new Authenticator(await credentials()), config: defaultProfileConfig, service, telemetry: noTelemetry, logger: silentLogger });
   }
 
   it('answers 401 without a credential and 403 with anything but an admin token, saying why', async () => {

@@ -1,25 +1,18 @@
 import { gunzipSync } from 'node:zlib';
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { noTelemetry, silentLogger } from '../../lambdas/adapters/silent-observability.js';
-import type { ObjectStore, PutObjectInput } from '../../lambdas/ports/object-store.js';
+import type { PutObjectInput } from '../../lambdas/ports/object-store.js';
+import { InMemoryObjectStore } from '../../lambdas/adapters/memory/in-memory-object-store.js';
 import { archiveBatch } from '../../lambdas/use-cases/archive.js';
 import type { DeliveredRecord } from '../../lambdas/ports/event-stream.js';
 
-class MemoryLake implements ObjectStore {
-  readonly objects = new Map<string, Buffer>();
+/** The in-memory bucket, failing every put under `failPrefix` as if S3 were down. */
+class MemoryLake extends InMemoryObjectStore {
   failPrefix: string | undefined;
-  async put(input: PutObjectInput) {
+  override async put(input: PutObjectInput): Promise<void> {
     if (this.failPrefix && input.key.startsWith(this.failPrefix)) throw new Error('S3 down');
-    this.objects.set(input.key, Buffer.from(input.body));
+    return super.put(input);
   }
-  async openRead(key: string) {
-    const body = this.objects.get(key);
-    return body ? { body: Readable.from(body), etag: 'e' } : undefined;
-  }
-  async exists(key: string) { return this.objects.has(key); }
-  async *listKeys(prefix: string) { for (const k of this.objects.keys()) if (k.startsWith(prefix)) yield k; }
-  async ping() {}
 }
 
 const record = (seq: string, event: object | string): DeliveredRecord => ({

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IdentityGraph } from '../../lambdas/domain/identity-graph.js';
-import { identifiersOf, normalizePhone } from '../../lambdas/domain/identifiers.js';
+import { identifiersOf, normalizeEmail, normalizePhone } from '../../lambdas/domain/identifiers.js';
 import type { CollectedEvent } from '../../lambdas/domain/intake.js';
 import { defaultProfileConfig as config, profileConfigFromJson } from '../../lambdas/domain/profile-config.js';
 import { profileView } from '../../lambdas/domain/profile-view.js';
@@ -44,8 +44,42 @@ describe('identifiers', () => {
       { type: 'anonymous_id', value: 'anon-1' },
       { type: 'anonymous_id', value: 'anon-9' },
     ]);
-    expect(normalizePhone('0044 20 7946 0958')).toBe('+442079460958');
-    expect(normalizePhone('12')).toBeUndefined();
+  });
+
+  it('reads a phone number the ways people write it as one E.164 number, nationally in the configured region', () => {
+    const london = ['+44 20 7946 0958', '+44 (0)20 7946 0958', '+44 (0) 20 7946 0958', '0044 20 7946 0958', '+44-20-7946-0958', '+442079460958'];
+    for (const written of london) expect(normalizePhone(written), written).toEqual({ value: '+442079460958' });
+    const sanFrancisco = ['(415) 555-0100', '415-555-0100', '1-415-555-0100', '415.555.0100', '+1 415 555 0100', '011 1 415 555 0100'];
+    for (const written of sanFrancisco) expect(normalizePhone(written, 'US'), written).toEqual({ value: '+14155550100' });
+    expect(normalizePhone('020 7946 0958', 'GB')).toEqual({ value: '+442079460958' });
+    // A national number with no region configured is refused with its own reason, not guessed.
+    expect(normalizePhone('(415) 555-0100')).toEqual({ refused: 'national_without_region' });
+    for (const junk of ['12', '+1 555', 'call me', '+44 20 7946 01234567']) expect(normalizePhone(junk, 'US'), junk).toEqual({ refused: 'invalid' });
+  });
+
+  it('keeps email +tags and Gmail dots apart unless the configuration asks otherwise', () => {
+    expect(normalizeEmail(' A.Na+Shop@GoogleMail.com ')).toBe('a.na+shop@googlemail.com');
+    expect(normalizeEmail('a.na+shop@googlemail.com', { stripPlusTags: true, stripGmailDots: false })).toBe('a.na@googlemail.com');
+    expect(normalizeEmail('a.na+shop@googlemail.com', { stripPlusTags: true, stripGmailDots: true })).toBe('ana@gmail.com');
+    expect(normalizeEmail('a.na@example.com', { stripPlusTags: true, stripGmailDots: true })).toBe('a.na@example.com');
+    for (const bad of ['ana', '@example.com', 'ana@', 'a b@example.com', 'a@b@c']) {
+      expect(normalizeEmail(bad, { stripPlusTags: true, stripGmailDots: false }), bad).toBeUndefined();
+    }
+    const stripping = profileConfigFromJson('{"email":{"stripPlusTags":true}}');
+    const graph = new IdentityGraph(stripping, NOW);
+    graph.apply(collected({ type: 'identify', anonymousId: 'laptop', traits: { email: 'ana+shop@example.com' } }));
+    graph.apply(collected({ type: 'identify', anonymousId: 'phone', traits: { email: 'Ana@Example.com' } }));
+    expect(only(graph).identifiers.map((i) => i.value)).toEqual(['ana@example.com', 'laptop', 'phone']);
+  });
+
+  it('counts what it refuses, by type and reason, and links people through the numbers it reads', () => {
+    const graph = new IdentityGraph(profileConfigFromJson('{"phoneRegion":"US"}'), NOW);
+    graph.apply(collected({ type: 'identify', anonymousId: 'tablet', traits: { phone: '(415) 555-0100' } }));
+    graph.apply(collected({ type: 'identify', userId: 'u1', traits: { phone: '+1 415 555 0100', email: 'not-an-email' } }));
+    graph.apply(collected({ type: 'identify', userId: 'u1', anonymousId: 'guest', traits: { phone: '555' }, context: { externalIds: [{ type: 'crm', id: {} }] } }));
+    expect(only(graph).identifiers.map((i) => `${i.type}:${i.value}`)).toEqual(['user_id:u1', 'phone:+14155550100', 'anonymous_id:tablet']);
+    expect(graph.stats.identifiersRefused).toEqual({ 'email:invalid': 1, 'phone:invalid': 1, 'anonymous_id:blocked': 1, 'other:not_text': 1 });
+    expect(() => profileConfigFromJson('{"phoneRegion":"XX"}')).toThrow(/phoneRegion/);
   });
 
   it.each(['', 'null', 'NULL', ' undefined ', 'anonymous', 'Guest', '0', '-1', 'NaN', '[object Object]', '0000', '---', '00-00'])(

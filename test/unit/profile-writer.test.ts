@@ -108,7 +108,7 @@ describe('the profile writer', () => {
     await writerOn(recording).write({
       history: [{ kind: 'merge', profileId: ana.id, absorbed: gone.id, absorbedIdentifiers: [], reason }],
       releases: [gone.id],
-      repoints: [{ identifier: { type: 'user_id', value: 'gone' }, from: gone.id, to: ana.id }],
+      repoints: [{ identifier: { type: 'user_id', value: 'gone' }, from: [gone.id], to: ana.id }],
       profiles: [{ before: undefined, expectedVersion: undefined, pending: [], after: ana }],
       claims: [{ identifier: { type: 'user_id', value: 'ana' }, profileId: ana.id }],
       frozen: [{ id: gone.id, to: ana.id, reason, stored: true, expectedVersion: gone.version }],

@@ -39,6 +39,9 @@ import {
   type Item,
 } from './profile-item-codec.js';
 
+/** DynamoDB's IN takes at most 100 operands. */
+const MaxRepointSources = 100;
+
 /**
  * Profiles, identifier owners, history and the outbox in one DynamoDB table
  * (docs/data-model.md; the item layout is profile-item-codec.ts). Reads are eventually
@@ -121,14 +124,17 @@ export class DynamoDbProfileStore implements ProfileStore {
     );
   }
 
-  async repoint(identifier: Identifier, from: string, to: string): Promise<boolean> {
+  async repoint(identifier: Identifier, from: readonly string[], to: string): Promise<boolean> {
+    const owners = [...new Set(from)].slice(0, MaxRepointSources);
+    if (owners.length === 0) return false;
+    const values = Object.fromEntries(owners.map((id, i) => [`:f${i}`, { S: id }]));
     try {
       await this.conditional(
         new PutItemCommand({
           TableName: this.tableName,
           Item: { ...ownerKey(identifier), p: { S: to } },
-          ConditionExpression: 'p = :from',
-          ExpressionAttributeValues: { ':from': { S: from } },
+          ConditionExpression: `p IN (${Object.keys(values).join(', ')})`,
+          ExpressionAttributeValues: values,
           ReturnConsumedCapacity: 'TOTAL',
         }),
         'moved',

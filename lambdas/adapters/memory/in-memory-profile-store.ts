@@ -74,9 +74,10 @@ export class InMemoryProfileStore implements ProfileStore {
     this.items.set(id, { version: (write.expectedVersion ?? 0) + 1, state: structuredClone(write.state), outbox: structuredClone([...write.outbox]) });
   }
 
-  async repoint(identifier: Identifier, from: string, to: string): Promise<boolean> {
+  async repoint(identifier: Identifier, from: readonly string[], to: string): Promise<boolean> {
     const digest = identifierDigest(identifier);
-    if (this.ownerOf.get(digest) !== from) return false;
+    const owner = this.ownerOf.get(digest);
+    if (owner === undefined || !from.slice(0, 100).includes(owner)) return false;
     this.ownerOf.set(digest, to);
     return true;
   }
