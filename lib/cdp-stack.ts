@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Catalog, CredentialsTableDefinition, Env, LakeLayout, ProfilesTableDefinition, StreamConsumers } from '../lambdas/contracts.js';
+import { identifierRuleProblems } from '../lambdas/domain/identifiers.js';
 import { profileConfigFromJson } from '../lambdas/domain/profile-config.js';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { BatchImport } from './constructs/batch-import.js';
@@ -57,7 +58,8 @@ export class CdpStack extends Stack {
     const credentials = new DataTable(this, 'Credentials', { definition: CredentialsTableDefinition, deletionProtection: retain });
     const profiles = new DataTable(this, 'Profiles', { definition: ProfilesTableDefinition, deletionProtection: retain });
     const profileConfig = JSON.stringify(props.profileConfig ?? {});
-    profileConfigFromJson(profileConfig);
+    const problems = identifierRuleProblems(profileConfigFromJson(profileConfig));
+    if (problems.length > 0) throw new Error(`invalid profile configuration: ${problems.join('; ')}`);
     const environment = {
       [Env.streamName]: events.stream.streamName,
       [Env.lakeBucket]: storage.lakeBucket.bucketName,

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Env, StreamConsumers, type StreamConsumerName } from '../lambdas/contracts.js';
+import { identifierRuleProblems } from '../lambdas/domain/identifiers.js';
 import { profileConfigFromJson, type ProfileConfig } from '../lambdas/domain/profile-config.js';
 
 /** Everything the local runtime can be told through its environment, with the documented defaults. */
@@ -34,6 +35,13 @@ export interface ConsumerSettings {
  */
 export const LocalBatchingWindowMs: Readonly<Record<StreamConsumerName, number>> = { archiver: 1_000, resolver: 500 };
 
+function checkedProfileConfig(json: string | undefined): ProfileConfig {
+  const config = profileConfigFromJson(json);
+  const problems = identifierRuleProblems(config);
+  if (problems.length > 0) throw new Error(`invalid ${Env.profileConfig}: ${problems.join('; ')}`);
+  return config;
+}
+
 export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettings {
   const int = (name: string, fallback: number): number => {
     const value = env[name];
@@ -53,7 +61,7 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettin
     lakeBucket: 'cdp-lake',
     credentialsTable: 'cdp-credentials',
     profilesTable: 'cdp-profiles',
-    profileConfig: profileConfigFromJson(env[Env.profileConfig]),
+    profileConfig: checkedProfileConfig(env[Env.profileConfig]),
     consumers: Object.fromEntries(
       Object.entries(StreamConsumers).map(([name, consumer]) => [
         name,

@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
+import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import { createHash } from 'node:crypto';
 import type { CollectedEvent } from './intake.js';
 import { IntakeLimits } from '../contracts.js';
@@ -77,6 +77,17 @@ export function normalizePhone(raw: string, region?: string): Normalized {
   const parsed = parsePhoneNumberFromString(text, international ? undefined : { defaultCountry: region as CountryCode });
   if (!parsed?.isValid()) return { refused: 'invalid' };
   return { value: parsed.number };
+}
+
+/**
+ * Problems with the identity rules that the configuration's schema cannot see without the phone
+ * library, which only the functions that read identifiers carry: checked when the stack is
+ * synthesized and when the local runtime starts.
+ */
+export function identifierRuleProblems(config: ProfileConfig): string[] {
+  return config.phoneRegion !== undefined && !isSupportedCountry(config.phoneRegion)
+    ? [`phoneRegion ${config.phoneRegion} is not a country libphonenumber knows`]
+    : [];
 }
 
 /** An identifier in canonical form (emails lower-cased, phones in E.164), or why it is not one. */

@@ -1,4 +1,3 @@
-import { isSupportedCountry } from 'libphonenumber-js/min';
 import * as z from 'zod/mini';
 
 /** Identifier types every deployment has; external ids and trait identifiers add their own. */
@@ -46,9 +45,7 @@ export const ProfileConfig = z.object({
    * international prefix, like `(415) 555-0100`, are read. Without it such numbers identify no
    * one (and are counted as refused).
    */
-  phoneRegion: z.optional(
-    z.string().check(z.refine((code) => isSupportedCountry(code), 'must be a country code libphonenumber knows, in capitals, e.g. US or GB')),
-  ),
+  phoneRegion: z.optional(z.string().check(z.regex(/^[A-Z]{2}$/, 'must be a country code in capitals, e.g. US or GB'))),
   /** Email rules beyond trimming and lower-casing: both off, because some people keep separate `+tag` or dotted Gmail addresses on purpose. */
   email: z._default(
     z.object({

@@ -180,6 +180,7 @@ describe('CdpStack', () => {
 
   it('refuses an invalid profile configuration at synth time', () => {
     expect(() => synthesize({ profileConfig: { limits: { user_id: 0 } } })).toThrow(/limits\.user_id/);
+    expect(() => synthesize({ profileConfig: { phoneRegion: 'XX' } })).toThrow(/phoneRegion XX is not a country/);
   });
 
   it('switches the stream to on-demand when asked', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IdentityGraph } from '../../lambdas/domain/identity-graph.js';
-import { identifiersOf, normalizeEmail, normalizePhone } from '../../lambdas/domain/identifiers.js';
+import { identifierRuleProblems, identifiersOf, normalizeEmail, normalizePhone } from '../../lambdas/domain/identifiers.js';
 import type { CollectedEvent } from '../../lambdas/domain/intake.js';
 import { defaultProfileConfig as config, profileConfigFromJson } from '../../lambdas/domain/profile-config.js';
 import { profileView } from '../../lambdas/domain/profile-view.js';
@@ -79,7 +79,9 @@ describe('identifiers', () => {
     graph.apply(collected({ type: 'identify', userId: 'u1', anonymousId: 'guest', traits: { phone: '555' }, context: { externalIds: [{ type: 'crm', id: {} }] } }));
     expect(only(graph).identifiers.map((i) => `${i.type}:${i.value}`)).toEqual(['user_id:u1', 'phone:+14155550100', 'anonymous_id:tablet']);
     expect(graph.stats.identifiersRefused).toEqual({ 'email:invalid': 1, 'phone:invalid': 1, 'anonymous_id:blocked': 1, 'other:not_text': 1 });
-    expect(() => profileConfigFromJson('{"phoneRegion":"XX"}')).toThrow(/phoneRegion/);
+    expect(() => profileConfigFromJson('{"phoneRegion":"us"}')).toThrow(/phoneRegion/);
+    expect(identifierRuleProblems(profileConfigFromJson('{"phoneRegion":"XX"}'))).toEqual(['phoneRegion XX is not a country libphonenumber knows']);
+    expect(identifierRuleProblems(profileConfigFromJson('{"phoneRegion":"PT"}'))).toEqual([]);
   });
 
   it.each(['', 'null', 'NULL', ' undefined ', 'anonymous', 'Guest', '0', '-1', 'NaN', '[object Object]', '0000', '---', '00-00'])(
