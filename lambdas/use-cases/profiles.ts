@@ -120,7 +120,10 @@ export class ProfileService {
     if (current.apart.includes(splitId)) {
       // Split before: finish it if the identifier is still with this profile; elsewhere, it is done.
       if (owner?.live === current.id) await moveOwner();
-      await this.recordSplit({ kind: 'split', at: now, profileId: current.id, into: splitId, identifier, remaining: current.identifiers.map(({ type, value }) => ({ type, value })) });
+      // A first attempt that stopped before recording the split left no record; one that recorded it keeps its time.
+      if (!(await this.deps.lakeObjects.exists(splitRecordKey(splitId)))) {
+        await this.recordSplit({ kind: 'split', at: now, profileId: current.id, into: splitId, identifier, remaining: current.identifiers.map(({ type, value }) => ({ type, value })) });
+      }
       const [split] = await store.profiles([splitId]);
       return { profile: profileView(current, config, now), split: profileView(split?.state ?? emptyProfile(splitId, now), config, now) };
     }

@@ -31,7 +31,7 @@ function world(store: InMemoryProfileStore = new InMemoryProfileStore()) {
   };
   const ownerOf = async (id: Identifier): Promise<string | undefined> => (await store.owners([id])).get(identifierKey(id));
   const lookup = async (id: Identifier): Promise<string> => (await service.find({ identifier: id })).state.id;
-  return { store, service, resolve, ownerOf, lookup };
+  return { store, service, resolve, ownerOf, lookup, lakeObjects };
 }
 
 /** Every owner item names a live profile that lists the identifier: no hop through a merged-away one. */
@@ -45,7 +45,7 @@ async function expectOwnersPointAtLiveProfiles(store: InMemoryProfileStore): Pro
 
 describe('owner items after chained merges', () => {
   it('name the live profile after a chain of merges across batches, and a split then holds against new events', async () => {
-    const { store, service, resolve, ownerOf, lookup } = world();
+    const { store, service, resolve, ownerOf, lookup, lakeObjects } = world();
     // Four people's worth of profiles that turn out to be one: each batch merges the last survivor away.
     await resolve([
       collected({ type: 'identify', anonymousId: 'd1', traits: { phone: phone.value }, at: '2026-11-01T10:00:00Z' }),
@@ -62,6 +62,11 @@ describe('owner items after chained merges', () => {
 
     const { split } = await service.split({ identifier: { type: 'user_id', value: 'ana' } }, phone);
     expect(await ownerOf(phone)).toBe(split.id);
+    // The split is in the lake for a rebuild to replay; repeating it keeps the record as it was.
+    const record = lakeObjects.objects.get(`identity/splits/${split.id}.json`)!.toString();
+    expect(JSON.parse(record)).toMatchObject({ kind: 'split', profileId: person, into: split.id, identifier: phone });
+    await service.split({ profileId: person }, phone);
+    expect(lakeObjects.objects.get(`identity/splits/${split.id}.json`)!.toString()).toBe(record);
     await resolve([collected({ type: 'identify', userId: 'ana', traits: { phone: '+44 20 7946 0123' }, at: '2026-11-05T10:00:00Z' })]);
     expect(await lookup(phone)).toBe(split.id);
     expect((await service.view({ profileId: person })).identifiers.map(identifierKey)).not.toContain('phone:+442079460123');
