@@ -1,10 +1,23 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HttpRoutes } from '../../lambdas/contracts.js';
+import { EventsViewSql } from '../../lambdas/domain/lake-views.js';
+import { queryLocalLake } from '../../local/lake-sql.js';
 import { CdpStack } from '../../lib/cdp-stack.js';
+import { cdkApp } from '../helpers/cdk.js';
+
+interface GlueTable {
+  readonly TableInput: {
+    readonly Name: string;
+    readonly ViewOriginalText?: string;
+    readonly StorageDescriptor: { readonly Columns: Array<{ Name: string; Type: string }> };
+  };
+}
 
 interface RouteProperties {
   readonly RouteKey: string;
@@ -13,9 +26,7 @@ interface RouteProperties {
 }
 
 function synthesize(props = {}) {
-  // The same feature flags as `cdk synth` (cdk.json), minus bundling to keep this test fast.
-  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: object };
-  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  const app = cdkApp();
   const stack = new CdpStack(app, 'Test', props);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
@@ -53,6 +64,23 @@ describe('CdpStack', () => {
     const configurations = (notifications!.Properties as { NotificationConfiguration: { LambdaFunctionConfigurations: Array<{ Filter: unknown }> } })
       .NotificationConfiguration.LambdaFunctionConfigurations;
     expect(configurations.map((c) => c.Filter)).toEqual([{ Key: { FilterRules: [{ Name: 'prefix', Value: 'imports/' }] } }]);
+  });
+
+  it('describes the events view to Athena exactly as the view DuckDB runs locally: its SQL, columns, order and types', async () => {
+    const [view] = Object.values(template.findResources('AWS::Glue::Table')).filter((t) => (t.Properties as GlueTable).TableInput.Name === 'events');
+    const input = (view!.Properties as GlueTable).TableInput;
+    expect(input).toMatchObject({ TableType: 'VIRTUAL_VIEW', Parameters: { presto_view: 'true' }, ViewExpandedText: '/* Presto View */' });
+    const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(input.ViewOriginalText!)?.[1];
+    expect(encoded).toBeDefined();
+    const presto = JSON.parse(Buffer.from(encoded!, 'base64').toString('utf8')) as { originalSql: string; catalog: string; schema: unknown; columns: Array<{ name: string; type: string }> };
+    expect(presto.originalSql).toBe(EventsViewSql);
+    expect(presto.catalog).toBe('awsdatacatalog');
+    // The columns the same SQL yields on DuckDB, over the lake's tables as the local engine defines them.
+    const local = await queryLocalLake({ s3Directory: mkdtempSync(join(tmpdir(), 'cdp-view-')), bucket: 'lake' }, 'DESCRIBE events');
+    const expected = local.map((c) => ({ name: String(c.column_name), type: String(c.column_type).toLowerCase() }));
+    expect(expected.length).toBeGreaterThan(10);
+    expect(presto.columns).toEqual(expected);
+    expect(input.StorageDescriptor.Columns).toEqual(expected.map(({ name }) => ({ Name: name, Type: 'string' })));
   });
 
   it('encrypts the stream and keeps the lake private, versioned, TLS-only and with lifecycle rules', () => {
