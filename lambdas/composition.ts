@@ -35,6 +35,13 @@ import { AthenaLakeQuery, type AthenaTarget } from './adapters/aws/athena-lake-q
 import { RejectionLog } from './use-cases/rejection-log.js';
 import { DynamoDbDeadLetterStore } from './adapters/aws/dynamodb-dead-letter-store.js';
 import type { DeadLetterStore } from './ports/dead-letter-store.js';
+import { DynamoDbSegmentStore } from './adapters/aws/dynamodb-segment-store.js';
+import { IdentityLog } from './use-cases/identity-log.js';
+import { CachedSegmentSource } from './use-cases/segment-source.js';
+import { SegmentService, type BackfillTiming } from './use-cases/segments.js';
+import { Segmenter } from './use-cases/segmenter.js';
+import type { LakeQueryJobs } from './ports/lake-query.js';
+import { SegmentTiming } from './contracts.js';
 
 export interface LocalEndpoints {
   readonly dynamodb: string;
@@ -161,6 +168,7 @@ export interface Composition extends Observability {
   readonly profiles: DynamoDbProfileStore;
   readonly rejectionLog: RejectionLog;
   readonly deadLetters: DeadLetterStore;
+  readonly segments: DynamoDbSegmentStore;
 }
 
 export function compose(config: RuntimeConfig, options: { clients?: Clients; telemetry?: Telemetry } = {}): Composition {
@@ -177,6 +185,7 @@ export function compose(config: RuntimeConfig, options: { clients?: Clients; tel
     profiles: profileStore(config, observability, clients.dynamodb),
     rejectionLog: rejectionLog(lake, observability),
     deadLetters: deadLetterStore(config, clients.dynamodb),
+    segments: segmentStore(config, clients.dynamodb),
   };
 }
 
@@ -190,6 +199,7 @@ export const rejectionLog = (lake: S3ObjectStore, observability: Observability):
   new RejectionLog(lake, observability.logger, observability.telemetry);
 export const deadLetterStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DeadLetterStore =>
   new DynamoDbDeadLetterStore(client, config.profilesTable);
+export const segmentStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DynamoDbSegmentStore => new DynamoDbSegmentStore(client, config.profilesTable);
 export const profileStore = (config: RuntimeConfig, observability: Observability, client = dynamoDbClient(config)): DynamoDbProfileStore =>
   new DynamoDbProfileStore(client, config.profilesTable, observability.telemetry);
 
@@ -205,8 +215,9 @@ export function ingestDependencies(c: Pick<Composition, 'credentials' | 'stream'
   };
 }
 
-export const archiveDependencies = (c: Pick<Composition, 'lake' | 'telemetry' | 'logger'>): ArchiveDependencies => ({
+export const archiveDependencies = (c: Pick<Composition, 'lake' | 'telemetry' | 'logger' | 'config'>): ArchiveDependencies => ({
   lake: c.lake,
+  config: c.config.profileConfig,
   telemetry: c.telemetry,
   logger: c.logger,
 });
@@ -228,9 +239,26 @@ export const resolveDependencies = (c: Pick<Composition, 'profiles' | 'config' |
   now: () => new Date(),
 });
 
+/** Segment timing as deployed (contracts.ts); the local runtime passes its own. */
+export const DeployedSegmentTiming: BackfillTiming = { definitionsMaxAgeMs: SegmentTiming.definitionsMaxAgeMs, archiverLagMs: SegmentTiming.archiverLagMs };
+
+/**
+ * The stream's resolver: profiles with segment memberships evaluated in every write, and the
+ * lake's identity log kept. (`resolveDependencies` alone is the plain fold a rebuild uses.)
+ */
+export const streamResolveDependencies = (
+  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'segments' | 'lake'>,
+  timing: BackfillTiming = DeployedSegmentTiming,
+): ResolveDependencies => ({
+  ...resolveDependencies(c),
+  segments: new CachedSegmentSource(c.segments, c.config.profileConfig, { maxAgeMs: timing.definitionsMaxAgeMs, logger: c.logger }),
+  identityLog: new IdentityLog(c.lake),
+});
+
 export const isolatingResolveDependencies = (
-  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'deadLetters'>,
-): IsolatingResolveDependencies => ({ ...resolveDependencies(c), deadLetters: c.deadLetters });
+  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'deadLetters' | 'segments' | 'lake'>,
+  timing: BackfillTiming = DeployedSegmentTiming,
+): IsolatingResolveDependencies => ({ ...streamResolveDependencies(c, timing), deadLetters: c.deadLetters });
 
 /** How a redrive hands dead letters back to each stream consumer: the same use cases, without isolation. */
 export function redriveConsumers(resolve: ResolveDependencies, archive?: ArchiveDependencies): Record<string, RedriveConsumer> {
@@ -247,10 +275,45 @@ export function redriveConsumers(resolve: ResolveDependencies, archive?: Archive
   };
 }
 
+function athenaLake(config: RuntimeConfig): AthenaLakeQuery {
+  if (!config.athena) throw new Error(`environment variables ${Env.athenaWorkGroup} and ${Env.glueDatabase} are not set`);
+  return new AthenaLakeQuery(config.athena);
+}
+
 /** The profile service; its lake is Athena unless the local runtime passes DuckDB. */
-export function profileService(c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'lake'>, lake?: LakeQuery): ProfileService {
-  const athena = c.config.athena;
-  const lakeQuery = lake ?? (athena ? new AthenaLakeQuery(athena) : undefined);
-  if (!lakeQuery) throw new Error(`environment variables ${Env.athenaWorkGroup} and ${Env.glueDatabase} are not set`);
-  return new ProfileService({ ...resolveDependencies(c), lake: lakeQuery, lakeObjects: c.lake });
+export function profileService(
+  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'lake' | 'segments'>,
+  lake?: LakeQuery,
+  timing: BackfillTiming = DeployedSegmentTiming,
+): ProfileService {
+  const deps = streamResolveDependencies(c, timing);
+  return new ProfileService({ ...deps, lake: lake ?? athenaLake(c.config), lakeObjects: c.lake });
+}
+
+/** The segment API's service; its lake is Athena unless the local runtime passes DuckDB. */
+export function segmentService(
+  c: Pick<Composition, 'config' | 'logger' | 'segments'>,
+  lake?: LakeQuery,
+  timing: BackfillTiming = DeployedSegmentTiming,
+): SegmentService {
+  return new SegmentService({ store: c.segments, lake: lake ?? athenaLake(c.config), config: c.config.profileConfig, timing, logger: c.logger, now: () => new Date() });
+}
+
+/** The segmentation function's work; its lake is Athena unless the local runtime passes DuckDB. */
+export function segmenter(
+  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'segments' | 'lake'>,
+  lake?: LakeQueryJobs,
+  timing: BackfillTiming = DeployedSegmentTiming,
+): Segmenter {
+  return new Segmenter({
+    profiles: c.profiles,
+    segments: c.segments,
+    lake: lake ?? athenaLake(c.config),
+    lakeObjects: c.lake,
+    config: c.config.profileConfig,
+    timing,
+    telemetry: c.telemetry,
+    logger: c.logger,
+    now: () => new Date(),
+  });
 }

@@ -54,6 +54,10 @@ export const LakeLayout = {
   rejectionsPrefix: 'rejected/',
   quarantinePrefix: 'quarantine/',
   importsPrefix: 'imports/',
+  /** The identity log, one object per resolver batch (or split), partitioned by the date it was recorded. */
+  identitiesPrefix: 'identities/',
+  /** Segment entries and exits, one object per delivery run, partitioned by the date of the change. */
+  segmentChangesPrefix: 'segment-changes/',
   /** Admin identity operations (splits), one JSON object each, replayed by a rebuild. */
   splitsPrefix: 'identity/splits/',
   importResultSuffix: '.result.json',
@@ -86,6 +90,12 @@ export const LakeEventColumns = [
   'traits',
   'context',
   'integrations',
+  /**
+   * The event's strongest identifier (`type:value`, normalized as identity resolution does):
+   * the one its profile holds, so `identities` names the profile. Absent on events archived
+   * before it was added.
+   */
+  'identifier',
 ] as const;
 export type LakeEventColumn = (typeof LakeEventColumns)[number];
 
@@ -101,11 +111,25 @@ export const LakeRejectionColumns = [
   'payload',
 ] as const;
 
+/** Columns of the lake's `identity_log` table (append-only; `identities` is its latest row per identifier). */
+export const LakeIdentityColumns = ['identifier', 'profile_id', 'recorded_at'] as const;
+
+/** Columns of the lake's `segment_changes` table. `kind` is `entered` or `exited`; times are ISO-8601. */
+export const LakeSegmentChangeColumns = ['change_id', 'kind', 'segment_id', 'segment_version', 'profile_id', 'at', 'recorded_at'] as const;
+
 /** Glue/Athena names. */
 export const Catalog = {
   rawEventsTable: 'raw_events',
   eventsView: 'events',
   rejectionsTable: 'rejections',
+  /** Every identifier's profile as the resolver recorded it, append-only. */
+  identityLogTable: 'identity_log',
+  /** The latest row of `identity_log` per identifier: which profile each identifier belongs to now. */
+  identitiesView: 'identities',
+  /** Segment entries and exits, as they were recorded. */
+  segmentChangesTable: 'segment_changes',
+  /** Current members: the latest change per segment and profile, when it is an entry. */
+  segmentMembersView: 'segment_members',
 } as const;
 
 interface KeyAttribute {
@@ -141,9 +165,18 @@ export const CredentialsTableDefinition: TableDefinition = {
 export const OutboxIndex = { name: 'outbox', bucketAttribute: 'ob', buckets: 8 } as const;
 
 /**
+ * The due feed: a profile whose segment memberships may change at a known instant with no new
+ * event (a window passing) carries `db`, one of `buckets` values, and `dt`, that instant as 13
+ * zero-padded digits of epoch milliseconds, so the segmentation function finds the profiles due
+ * now with one query per bucket, never a scan (docs/segments.md).
+ */
+export const DueIndex = { name: 'due', bucketAttribute: 'db', timeAttribute: 'dt', buckets: 8 } as const;
+
+/**
  * DynamoDB key schema of the profiles table (docs/data-model.md). Items:
  * `p#<profileId>`/`profile` (the profile or its redirect), `p#<profileId>`/`h#...` (history),
- * `i#<identifier digest>`/`owner` (which profile an identifier belongs to).
+ * `i#<identifier digest>`/`owner` (which profile an identifier belongs to),
+ * `seg`/`d#<segmentId>` (segment definitions), `seg`/`job` (the backfill under way).
  */
 export const ProfilesTableDefinition: TableDefinition = {
   partitionKey: { name: 'pk', type: 'S' },
@@ -154,6 +187,11 @@ export const ProfilesTableDefinition: TableDefinition = {
       partitionKey: { name: OutboxIndex.bucketAttribute, type: 'S' },
       sortKey: { name: 'pk', type: 'S' },
       projected: ['v', 'o'],
+    },
+    {
+      name: DueIndex.name,
+      partitionKey: { name: DueIndex.bucketAttribute, type: 'S' },
+      sortKey: { name: DueIndex.timeAttribute, type: 'S' },
     },
   ],
 };
@@ -168,8 +206,12 @@ export const FunctionMemoryMb = {
   resolver: 1024,
   importer: 1024,
   profiles: 512,
+  segments: 512,
+  segmenter: 1024,
   'admin-authorizer': 256,
 } as const;
+
+
 export type HandlerName = keyof typeof FunctionMemoryMb;
 
 /**
@@ -191,6 +233,26 @@ export interface StreamConsumerDefinition {
   readonly batchingWindowSeconds: number;
   readonly timeoutSeconds: number;
 }
+
+/**
+ * Segment timing (docs/segments.md): how fresh every function's definitions are, how often the
+ * segmentation function runs in AWS and how long each run may work, and how long a backfill
+ * waits for the archiver.
+ */
+/** The partition key of segment definitions and the backfill job in the profiles table (docs/data-model.md). */
+export const SegmentPartitionKey = 'seg';
+
+export const SegmentTiming = {
+  /** Longest any function evaluates with definitions read earlier. */
+  definitionsMaxAgeMs: 10_000,
+  /** The segmentation function's schedule: the precision of time-based exits in AWS. */
+  scheduleMinutes: 1,
+  /** Work per run, inside its timeout (the next run picks up the rest). */
+  runBudgetMs: 45_000,
+  timeoutSeconds: 60,
+  /** The archiver's batching window and timeout: an event the resolver applied is in the lake within this. */
+  archiverLagMs: (StreamConsumers.archiver.batchingWindowSeconds + StreamConsumers.archiver.timeoutSeconds) * 1000,
+} as const;
 
 /** What every stream consumer does with a failing batch, in AWS and locally. */
 export const StreamConsumerRetries = { retryAttempts: 5, maxRecordAgeHours: 24 } as const;
@@ -236,6 +298,12 @@ export const HttpRoutes: readonly HttpRoute[] = [
   { method: 'GET', path: '/v1/profiles/{ref}/events', handler: 'profiles', auth: 'admin', operation: 'getProfileEvents' },
   { method: 'GET', path: '/v1/profiles/{ref}/merges', handler: 'profiles', auth: 'admin', operation: 'getProfileMerges' },
   { method: 'POST', path: '/v1/profiles/{ref}/split', handler: 'profiles', auth: 'admin', operation: 'splitProfile' },
+  { method: 'GET', path: '/v1/segments', handler: 'segments', auth: 'admin', operation: 'listSegments' },
+  { method: 'GET', path: '/v1/segments/{id}', handler: 'segments', auth: 'admin', operation: 'getSegment' },
+  { method: 'PUT', path: '/v1/segments/{id}', handler: 'segments', auth: 'admin', operation: 'putSegment' },
+  { method: 'DELETE', path: '/v1/segments/{id}', handler: 'segments', auth: 'admin', operation: 'deleteSegment' },
+  { method: 'GET', path: '/v1/segments/{id}/members', handler: 'segments', auth: 'admin', operation: 'listSegmentMembers' },
+  { method: 'GET', path: '/v1/segments/{id}/sql', handler: 'segments', auth: 'admin', operation: 'getSegmentSql' },
 ];
 
 /** Answers requests no route matches (API Gateway's `$default` route), with a JSON 404. */

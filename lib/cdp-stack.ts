@@ -1,9 +1,11 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Catalog, CredentialsTableDefinition, Env, LakeLayout, ProfilesTableDefinition, StreamConsumers } from '../lambdas/contracts.js';
+import { Catalog, CredentialsTableDefinition, DueIndex, Env, LakeLayout, OutboxIndex, ProfilesTableDefinition, SegmentPartitionKey, SegmentTiming, StreamConsumers } from '../lambdas/contracts.js';
 import { identifierRuleProblems } from '../lambdas/domain/identifiers.js';
 import { profileConfigFromJson } from '../lambdas/domain/profile-config.js';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { BatchImport } from './constructs/batch-import.js';
 import { DataTable } from './constructs/data-table.js';
 import { ApiRoutes } from './constructs/api-routes.js';
@@ -13,6 +15,7 @@ import { LakeCatalog } from './constructs/lake-catalog.js';
 import { LakeStorage } from './constructs/lake-storage.js';
 import { OperationsMonitoring } from './constructs/operations-monitoring.js';
 import { ProjectFunction } from './constructs/project-function.js';
+import { ScheduledFunction } from './constructs/scheduled-function.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
 import { grantObjectAccess, grantPrefixListing, grantTableItems } from './grants.js';
 import { acknowledgeLambdaDefaults } from './nag-acknowledgements.js';
@@ -42,6 +45,11 @@ export interface CdpStackProps extends StackProps {
   readonly retainData?: boolean;
   /** Email address for alarm notifications (docs/operations.md). @default none: subscribe to the AlarmTopic output */
   readonly alarmEmail?: string;
+  /**
+   * Concurrency reserved for the segmentation function, so runs never overlap; `0` reserves none,
+   * for accounts whose quota cannot spare it (runs are still safe: every write is conditional). @default 1
+   */
+  readonly segmenterReservedConcurrency?: number;
 }
 
 /** The whole CDP: composes one construct per concern and wires their permissions. */
@@ -92,20 +100,39 @@ export class CdpStack extends Stack {
 
     const resolver = consumer('resolver', props.resolverBatchSize, props.resolverBatchingWindow);
     grantTableItems(resolver.function.function, profiles.table, ['BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
+    grantSegmentItems(resolver.function.function, profiles.table, ['Query']);
+    grantObjectAccess(resolver.function.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.identitiesPrefix);
+    const lakeEnvironment = { ...environment, [Env.athenaWorkGroup]: catalog.workGroup.name, [Env.glueDatabase]: catalog.databaseName };
 
     const authorizer = new ProjectFunction(this, 'AdminAuthorizer', { handlerFile: 'admin-authorizer', environment });
     credentials.table.grant(authorizer.function, 'dynamodb:GetItem');
-    const profileFunction = new ProjectFunction(this, 'ProfileApi', {
-      handlerFile: 'profiles',
-      environment: { ...environment, [Env.athenaWorkGroup]: catalog.workGroup.name, [Env.glueDatabase]: catalog.databaseName },
-      timeout: Duration.seconds(29),
-    });
+    const profileFunction = new ProjectFunction(this, 'ProfileApi', { handlerFile: 'profiles', environment: lakeEnvironment, timeout: Duration.seconds(29) });
     credentials.table.grant(profileFunction.function, 'dynamodb:GetItem');
     grantTableItems(profileFunction.function, profiles.table, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
-    grantLakeQuery(this, profileFunction, catalog, storage);
-    // Splits are recorded in the lake, so a rebuild from it replays them.
+    grantLakeQuery(this, profileFunction, catalog, storage, EventTables);
+    // Splits are recorded in the lake, so a rebuild from it replays them; a split moves identifiers, so it logs them.
     grantObjectAccess(profileFunction.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.splitsPrefix);
-    new ApiRoutes(this, 'Routes', { api: api.api, functions: { ingest, profiles: profileFunction }, adminAuthorizer: authorizer });
+    grantObjectAccess(profileFunction.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.identitiesPrefix);
+
+    const segmentFunction = new ProjectFunction(this, 'SegmentApi', { handlerFile: 'segments', environment: lakeEnvironment, timeout: Duration.seconds(29) });
+    credentials.table.grant(segmentFunction.function, 'dynamodb:GetItem');
+    grantSegmentItems(segmentFunction.function, profiles.table, ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    grantLakeQuery(this, segmentFunction, catalog, storage, SegmentChangeTables);
+    new ApiRoutes(this, 'Routes', { api: api.api, functions: { ingest, profiles: profileFunction, segments: segmentFunction }, adminAuthorizer: authorizer });
+
+    const segmenter = new ScheduledFunction(this, 'Segmenter', {
+      handlerFile: 'segmenter',
+      environment: lakeEnvironment,
+      every: Duration.minutes(SegmentTiming.scheduleMinutes),
+      timeout: Duration.seconds(SegmentTiming.timeoutSeconds),
+      reservedConcurrency: props.segmenterReservedConcurrency === 0 ? undefined : (props.segmenterReservedConcurrency ?? 1),
+    });
+    const segmenterFunction = segmenter.function.function;
+    // Due profiles come from the due index, outbox entries from the outbox index; only a backfill scans the table.
+    grantTableItems(segmenterFunction, profiles.table, ['GetItem', 'BatchGetItem', 'Query', 'Scan', 'PutItem', 'UpdateItem', 'BatchWriteItem'], [DueIndex.name, OutboxIndex.name]);
+    grantSegmentItems(segmenterFunction, profiles.table, ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    grantLakeQuery(this, segmenter.function, catalog, storage, [...EventTables, ...IdentityTables]);
+    grantObjectAccess(segmenterFunction, storage.lakeBucket, ['s3:PutObject'], LakeLayout.segmentChangesPrefix);
 
     const imports = new BatchImport(this, 'Import', { bucket: storage.lakeBucket, environment });
     const importer = imports.function.function;
@@ -117,7 +144,7 @@ export class CdpStack extends Stack {
     const monitoring = new OperationsMonitoring(this, 'Operations', {
       functions: {
         Ingest: ingest, Archiver: archiver.function, Resolver: resolver.function, Importer: imports.function,
-        AdminAuthorizer: authorizer, ProfileApi: profileFunction,
+        AdminAuthorizer: authorizer, ProfileApi: profileFunction, SegmentApi: segmentFunction, Segmenter: segmenter.function,
       },
       consumers: { Archiver: archiver, Resolver: resolver },
       api: api.api,
@@ -141,8 +168,32 @@ export class CdpStack extends Stack {
   }
 }
 
-/** Athena in the lake's workgroup, reading only the event tables and writing only query results. */
-function grantLakeQuery(stack: Stack, fn: ProjectFunction, catalog: LakeCatalog, storage: LakeStorage): void {
+/** Glue tables (and views) and the lake prefix their data lives under. */
+interface LakeTables {
+  readonly names: readonly string[];
+  readonly prefix: string;
+}
+const EventTables: LakeTables[] = [{ names: [Catalog.rawEventsTable, Catalog.eventsView], prefix: LakeLayout.eventsPrefix }];
+const IdentityTables: LakeTables[] = [{ names: [Catalog.identityLogTable, Catalog.identitiesView], prefix: LakeLayout.identitiesPrefix }];
+const SegmentChangeTables: LakeTables[] = [{ names: [Catalog.segmentChangesTable, Catalog.segmentMembersView], prefix: LakeLayout.segmentChangesPrefix }];
+
+/**
+ * Segment definitions and the backfill job share the profiles table; this grants items of their
+ * partition only (IAM's LeadingKeys condition), never a profile.
+ */
+function grantSegmentItems(fn: IFunction, table: ITableV2, actions: string[]): void {
+  fn.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: actions.map((action) => `dynamodb:${action}`),
+      resources: [table.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SegmentPartitionKey] } },
+    }),
+  );
+}
+
+/** Athena in the lake's workgroup, reading only the given tables and their prefixes, and writing only query results. */
+function grantLakeQuery(stack: Stack, fn: ProjectFunction, catalog: LakeCatalog, storage: LakeStorage, tables: readonly LakeTables[]): void {
   const role = fn.function;
   role.addToRolePolicy(
     new PolicyStatement({
@@ -158,14 +209,14 @@ function grantLakeQuery(stack: Stack, fn: ProjectFunction, catalog: LakeCatalog,
       resources: [
         stack.formatArn({ service: 'glue', resource: 'catalog' }),
         stack.formatArn({ service: 'glue', resource: 'database', resourceName: catalog.databaseName }),
-        ...[Catalog.rawEventsTable, Catalog.eventsView].map((t) =>
-          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${catalog.databaseName}/${t}` }),
-        ),
+        ...tables.flatMap((t) => t.names).map((t) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${catalog.databaseName}/${t}` })),
       ],
     }),
   );
-  grantObjectAccess(role, storage.lakeBucket, ['s3:GetObject'], LakeLayout.eventsPrefix);
-  grantPrefixListing(role, storage.lakeBucket, LakeLayout.eventsPrefix);
+  for (const { prefix } of tables) {
+    grantObjectAccess(role, storage.lakeBucket, ['s3:GetObject'], prefix);
+    grantPrefixListing(role, storage.lakeBucket, prefix);
+  }
   grantObjectAccess(role, storage.queryResultsBucket, ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], LakeLayout.athenaResultsPrefix);
   role.addToRolePolicy(
     new PolicyStatement({

@@ -17,6 +17,7 @@ const ContextReaders = {
   profileConfig: (value) => ({ profileConfig: (typeof value === 'string' ? JSON.parse(value) : value) as Record<string, unknown> }),
   retainData: (value) => ({ retainData: String(value) !== 'false' }),
   alarmEmail: (value) => ({ alarmEmail: String(value) }),
+  segmenterReservedConcurrency: (value) => ({ segmenterReservedConcurrency: Number(value) }),
 } satisfies Record<string, (value: unknown) => Partial<CdpStackProps>>;
 
 export const ContextKeys = Object.keys(ContextReaders) as Array<keyof typeof ContextReaders>;

@@ -4,6 +4,7 @@ import type { ImportHandler } from '../lambdas/handlers/importer.js';
 import type { AppLogger } from '../lambdas/ports/logger.js';
 import type { ObjectStore } from '../lambdas/ports/object-store.js';
 import { importResultKey, isImportFile } from '../lambdas/use-cases/import-file.js';
+import { RepeatingTask } from './repeating-task.js';
 
 /**
  * Local stand-in for the bucket's `imports/` notification: lists the prefix and hands each file
@@ -11,49 +12,24 @@ import { importResultKey, isImportFile } from '../lambdas/use-cases/import-file.
  * crash mid-import simply runs it again (with the same derived messageIds).
  */
 export class ImportScanner {
-  private running = false;
-  private stopping = false;
-  private loop: Promise<void> | undefined;
+  private readonly task: RepeatingTask;
 
   constructor(
     private readonly lake: ObjectStore,
     private readonly bucket: string,
     private readonly handler: ImportHandler,
-    private readonly logger: AppLogger,
-    private readonly intervalMs: number,
-  ) {}
+    logger: AppLogger,
+    intervalMs: number,
+  ) {
+    this.task = new RepeatingTask(() => this.scanOnce(), intervalMs, (error) => logger.warn('import scan failed; will retry', { error: String(error) }));
+  }
 
   start(): void {
-    this.running = true;
-    this.stopping = false;
-    this.loop = this.run();
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
-  }
-
-  private wake: (() => void) | undefined;
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.scanOnce();
-      } catch (error) {
-        this.logger.warn('import scan failed; will retry', { error: String(error) });
-      }
-      // Stopping wakes the pause, so a long scan interval never delays shutdown.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.intervalMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass over `imports/`, as the loop makes every interval; stopping ends it between files. */
@@ -61,7 +37,7 @@ export class ImportScanner {
     const keys = new Set<string>();
     for await (const key of this.lake.listKeys(LakeLayout.importsPrefix)) keys.add(key);
     for (const key of keys) {
-      if (this.stopping || !isImportFile(key) || keys.has(importResultKey(key))) continue;
+      if (this.task.stopping || !isImportFile(key) || keys.has(importResultKey(key))) continue;
       await this.handler(notification(this.bucket, key));
     }
   }

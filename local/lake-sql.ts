@@ -1,8 +1,8 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Catalog, LakeEventColumns, LakeLayout, LakeRejectionColumns } from '../lambdas/contracts.js';
-import { EventsViewSql } from '../lambdas/domain/lake-views.js';
+import { Catalog, LakeEventColumns, LakeIdentityColumns, LakeLayout, LakeRejectionColumns, LakeSegmentChangeColumns } from '../lambdas/contracts.js';
+import { EventsViewSql, IdentitiesViewSql, SegmentMembersViewSql } from '../lambdas/domain/lake-views.js';
 import { typedLakeValue } from '../lambdas/domain/lake.js';
 
 export interface LakeFiles {
@@ -13,8 +13,10 @@ export interface LakeFiles {
 
 /**
  * Runs SQL over the local lake with DuckDB, reading s3rver's files on disk. Defines the same
- * tables as the Glue catalog (`raw_events`, `events`, `rejections`), plus the Athena functions the
- * docs use (`json_extract_scalar`, `from_iso8601_timestamp`), so one SQL text runs on both engines.
+ * tables and views as the Glue catalog (`raw_events`, `events`, `rejections`, `identity_log`,
+ * `identities`, `segment_changes`, `segment_members`), plus the Athena (Trino) functions DuckDB
+ * lacks, with Trino's meaning (`json_extract_scalar`, `json_format`, `regexp_like`,
+ * `from_iso8601_timestamp`), in UTC as Athena is, so one SQL text runs on both engines.
  */
 export async function queryLocalLake(files: LakeFiles, sql: string): Promise<Record<string, unknown>[]> {
   for (let attempt = 1; ; attempt++) {
@@ -52,11 +54,18 @@ async function queryOnce(files: LakeFiles, sql: string): Promise<Record<string, 
       await connection.run(`CREATE VIEW ${name} AS SELECT * FROM read_json('${glob}', format = 'newline_delimited',
         compression = 'gzip', hive_partitioning = true, hive_types = {'dt': 'VARCHAR'}, columns = ${columnTypes})`);
     };
+    await connection.run(`SET TimeZone = 'UTC'`);
     await connection.run(`CREATE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)`);
+    await connection.run(`CREATE MACRO json_format(j) AS CAST(j AS VARCHAR)`);
+    await connection.run(`CREATE MACRO regexp_like(s, p) AS regexp_matches(s, p)`);
     await connection.run(`CREATE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)`);
     await table(Catalog.rawEventsTable, LakeLayout.eventsPrefix, LakeEventColumns, true);
     await table(Catalog.rejectionsTable, LakeLayout.rejectionsPrefix, LakeRejectionColumns, true);
+    await table(Catalog.identityLogTable, LakeLayout.identitiesPrefix, LakeIdentityColumns, true);
+    await table(Catalog.segmentChangesTable, LakeLayout.segmentChangesPrefix, LakeSegmentChangeColumns, true);
     await connection.run(`CREATE VIEW ${Catalog.eventsView} AS ${EventsViewSql}`);
+    await connection.run(`CREATE VIEW ${Catalog.identitiesView} AS ${IdentitiesViewSql}`);
+    await connection.run(`CREATE VIEW ${Catalog.segmentMembersView} AS ${SegmentMembersViewSql}`);
     const reader = await connection.runAndReadAll(sql);
     const types = reader.columnTypes().map(String);
     const names = reader.columnNames();

@@ -13,7 +13,7 @@ import './node-support.js';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { join } from 'node:path';
 import { StreamBatchDeadLetters } from '../lambdas/adapters/aws/stream-batch-dead-letters.js';
-import { archiveDependencies, compose, configFromEnvironment, redriveConsumers, resolveDependencies } from '../lambdas/composition.js';
+import { archiveDependencies, compose, configFromEnvironment, redriveConsumers, streamResolveDependencies } from '../lambdas/composition.js';
 import type { DeadLetterStore } from '../lambdas/ports/dead-letter-store.js';
 import { redriveDeadLetters, type LetterOutcome } from '../lambdas/use-cases/redrive.js';
 import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
@@ -57,7 +57,7 @@ try {
       stores.push(new StreamBatchDeadLetters(new SQSClient({}), composition.clients.kinesis, config.streamName, queues));
     }
   }
-  const consumers = redriveConsumers(resolveDependencies(composition), archiveDependencies(composition));
+  const consumers = redriveConsumers(streamResolveDependencies(composition), archiveDependencies(composition));
   const consumer = options.consumer;
   const report = await redriveDeadLetters(stores, consumers, {
     dryRun: options['dry-run'] === true,

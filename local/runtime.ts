@@ -8,6 +8,7 @@ import {
   importDependencies,
   ingestDependencies,
   isolatingResolveDependencies,
+  segmenter,
   type Composition,
   type RuntimeConfig,
 } from '../lambdas/composition.js';
@@ -19,6 +20,10 @@ import { createIngestHandler } from '../lambdas/handlers/ingest.js';
 import { createResolverHandler } from '../lambdas/handlers/resolver.js';
 import { createProfileApiHandler, profileApiDependencies } from '../lambdas/handlers/profiles.js';
 import { createAdminAuthorizer } from '../lambdas/handlers/admin-authorizer.js';
+import { createSegmentApiHandler, segmentApiDependencies } from '../lambdas/handlers/segments.js';
+import { createSegmenterHandler } from '../lambdas/handlers/segmenter.js';
+import { RepeatingTask } from './repeating-task.js';
+import type { SegmenterReport } from '../lambdas/use-cases/segmenter.js';
 import { Authenticator } from '../lambdas/use-cases/authenticate.js';
 import { DuckDbLakeQuery } from './duckdb-lake-query.js';
 import { StreamConsumers, UnmatchedRouteHandler, type HandlerName, type StreamConsumerName } from '../lambdas/contracts.js';
@@ -29,6 +34,9 @@ import { createApiServer, listen } from './http-server.js';
 import { ImportScanner } from './import-scanner.js';
 import type { LocalSettings } from './settings.js';
 import { StreamPoller, type ConsumerHandler } from './stream-poller.js';
+
+/** Work per local segmentation run: short, so stopping is prompt; a run with more to do is followed at once by the next. */
+const LocalSegmenterBudgetMs = 2_000;
 
 /** Hooks for measuring the runtime (the benchmark): see what the handlers send and how long they run. */
 export interface RuntimeInstrumentation {
@@ -45,6 +53,8 @@ export interface LocalRuntime {
   readonly composition: Composition;
   readonly telemetry: CountingTelemetry;
   readonly pollers: readonly StreamPoller[];
+  /** Runs the segmentation function now, as its schedule would (tests use it to skip the wait). */
+  runSegmenter(): Promise<SegmenterReport>;
   stop(): Promise<void>;
 }
 
@@ -77,7 +87,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
   // One poller per consumer of the table the stack deploys its event source mappings from.
   const consumerHandlers: Record<StreamConsumerName, ConsumerHandler> = {
     archiver: wrap('archiver', createArchiverHandler(archiveDependencies(composition))),
-    resolver: wrap('resolver', createResolverHandler(isolatingResolveDependencies(composition))),
+    resolver: wrap('resolver', createResolverHandler(isolatingResolveDependencies(composition, settings.segmentTiming))),
   };
   const pollers = (Object.keys(StreamConsumers) as StreamConsumerName[]).map(
     (name) =>
@@ -117,12 +127,28 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
       },
     },
   }));
-  const profileHandler = wrap(
-    'profiles',
-    createProfileApiHandler(profileApiDependencies(composition, new DuckDbLakeQuery({ s3Directory: emulators.s3Directory, bucket: settings.lakeBucket }))),
+  const lakeQuery = new DuckDbLakeQuery({ s3Directory: emulators.s3Directory, bucket: settings.lakeBucket });
+  const profileHandler = wrap('profiles', createProfileApiHandler(profileApiDependencies(composition, lakeQuery, settings.segmentTiming)));
+  const segmentHandler = wrap('segments', createSegmentApiHandler(segmentApiDependencies(composition, lakeQuery, settings.segmentTiming)));
+
+  // The segmentation function's schedule: one run at a time, again at once while work is waiting.
+  const segmenterHandler = wrap('segmenter', createSegmenterHandler(segmenter(composition, lakeQuery, settings.segmentTiming), LocalSegmenterBudgetMs));
+  // One run at a time, as reserved concurrency 1 makes it in AWS, whoever asks for it.
+  let lastRun: Promise<unknown> = Promise.resolve();
+  const runSegmenter = (): Promise<SegmenterReport> => {
+    const run = lastRun.then(() => segmenterHandler({}));
+    lastRun = run.catch(() => undefined);
+    return run;
+  };
+  const segmenterTask = new RepeatingTask(
+    async () => (await runSegmenter()).more,
+    settings.segmenterIntervalMs,
+    (error) => composition.logger.error('segmentation run failed; the next run carries on', { error: String(error) }),
   );
+  segmenterTask.start();
+
   const server: Server = createApiServer({
-    functions: { ingest: ingestHandler, profiles: profileHandler },
+    functions: { ingest: ingestHandler, profiles: profileHandler, segments: segmentHandler },
     adminAuthorizer: wrap('admin-authorizer', createAdminAuthorizer(new Authenticator(composition.credentials), composition.logger)),
     unmatched: UnmatchedRouteHandler,
     ...(settings.staticSites ? { staticSites: settings.staticSites } : {}),
@@ -147,12 +173,14 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
     composition,
     telemetry,
     pollers,
+    runSegmenter,
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       await scanner.stop();
+      await segmenterTask.stop();
       await Promise.all(pollers.map((p) => p.stop()));
       for (const client of [clients.dynamodb, clients.kinesis, clients.s3]) client.destroy();
       await emulators.close();

@@ -20,6 +20,10 @@ export interface LocalSettings {
   readonly consumers: Readonly<Record<StreamConsumerName, ConsumerSettings>>;
   readonly maxRetryAttempts: number;
   readonly importScanIntervalMs: number;
+  /** How often the segmentation function runs (`CDP_SEGMENTER_INTERVAL_MS`): the precision of time-based exits. */
+  readonly segmenterIntervalMs: number;
+  /** Segment timing: how fresh definitions are, and how long a backfill waits for the archiver. */
+  readonly segmentTiming: { readonly definitionsMaxAgeMs: number; readonly archiverLagMs: number };
   /** Static sites the local server serves beside the API (the web console). @default none */
   readonly staticSites?: ReadonlyArray<{ readonly prefix: string; readonly directory: string }>;
 }
@@ -73,5 +77,11 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettin
     ) as Record<StreamConsumerName, ConsumerSettings>,
     maxRetryAttempts: int('CDP_MAX_RETRY_ATTEMPTS', 5),
     importScanIntervalMs: int('CDP_IMPORT_SCAN_MS', 1_000),
+    segmenterIntervalMs: int('CDP_SEGMENTER_INTERVAL_MS', 1_000),
+    segmentTiming: {
+      definitionsMaxAgeMs: int('CDP_SEGMENT_DEFINITIONS_MAX_AGE_MS', 1_000),
+      // The local archiver's window, and time to write what it gathered.
+      archiverLagMs: int(`CDP_ARCHIVER_BATCH_WINDOW_MS`, LocalBatchingWindowMs.archiver) + 2_000,
+    },
   };
 }

@@ -4,6 +4,7 @@ import type { CollectedEvent } from './intake.js';
 import {
   countEvent,
   emptyProfile,
+  emptySegmentState,
   hasSeen,
   keptApart,
   linkIdentifiers,
@@ -18,6 +19,7 @@ import {
   type ProfileState,
 } from './profile.js';
 import { BuiltInIdentifierTypes, limitOf, type ProfileConfig } from './profile-config.js';
+import type { TrackIndex } from './segments/tracks.js';
 
 /** Why two profiles merged: which event, which identifier, which rule. */
 export interface MergeReason {
@@ -126,12 +128,16 @@ export class IdentityGraph {
   private readonly unfinished = new Set<string>();
   /** Profiles identifiers point at that were never written. */
   private readonly orphans = new Set<string>();
+  /** Survivors that absorbed a profile here: every identifier they hold may have moved to them. */
+  private readonly absorbing = new Set<string>();
   readonly history: HistoryEntry[] = [];
   readonly stats: GraphStats = { applied: 0, duplicates: 0, unidentified: 0, merges: 0, linksDropped: 0, traitsRefused: 0, identifiersRefused: {} };
 
   constructor(
     private readonly config: ProfileConfig,
     private readonly now: number,
+    /** The event tracks segments keep (segments/tracks.ts); none when no segment looks at events. */
+    private readonly tracking?: TrackIndex,
   ) {}
 
   /** Records what the store says owns an identifier. */
@@ -188,6 +194,7 @@ export class IdentityGraph {
       if (!loser || survivor.absorbed.includes(loserId)) continue;
       this.profiles.set(survivorId, mergeProfiles(survivor, loser, this.config, this.now, mergedBy(this.redirectReasons.get(loserId), loserId, this.now)));
       this.dirty.add(survivorId);
+      this.absorbing.add(survivorId);
     }
   }
 
@@ -317,8 +324,10 @@ export class IdentityGraph {
     const incoming = traitsOf(event, at, this.config);
     const traits = mergeTraits(profile.traits, incoming.traits, this.config);
     this.stats.traitsRefused += incoming.refused + traits.refused;
+    const tracks = this.tracking?.record(profile.segments?.tracks ?? {}, event, at, digest);
     this.profiles.set(profileId, {
       ...profile,
+      ...(tracks && tracks !== profile.segments?.tracks && Object.keys(tracks).length > 0 ? { segments: { ...(profile.segments ?? emptySegmentState), tracks } } : {}),
       identifiers: linkIdentifiers(profile, linked, at, this.config, reasonOf),
       traits: traits.traits,
       computed: countEvent(profile.computed, event, at, this.config),
@@ -345,6 +354,7 @@ export class IdentityGraph {
     this.redirects.set(loserId, survivorId);
     this.dirty.delete(loserId);
     this.dirty.add(survivorId);
+    this.absorbing.add(survivorId);
     // A stored loser (or an orphan that identifiers already point at) must leave a redirect behind.
     if (this.stored.has(loserId) || this.orphans.has(loserId)) this.frozen.set(loserId, reason);
     this.stats.merges++;
@@ -416,6 +426,33 @@ export class IdentityGraph {
       }
     }
     return [...moves.values()].filter((m) => m.from.size > 0).map((m) => ({ identifier: m.identifier, from: [...m.from], to: m.to }));
+  }
+
+  /**
+   * Where identifiers stand after applying `events`, for the lake's identity log: each identifier
+   * the events carried, with the live profile that owns it; every identifier of a profile that
+   * absorbed another here; and every identifier of the profiles of `replayed` events (already
+   * applied before: a retry after a crash may be all that is left to record a merge).
+   */
+  placements(events: readonly CollectedEvent[], replayed: readonly CollectedEvent[] = []): Map<string, string> {
+    const out = new Map<string, string>();
+    const profiles = new Set(this.absorbing);
+    for (const event of events) {
+      for (const id of extractIdentifiers(event, this.config).identifiers) {
+        const owner = this.ownerOf(id);
+        if (owner !== undefined) out.set(identifierKey(id), owner);
+      }
+    }
+    for (const event of replayed) {
+      const first = extractIdentifiers(event, this.config).identifiers[0];
+      const owner = first && this.ownerOf(first);
+      if (owner !== undefined) profiles.add(owner);
+    }
+    for (const id of profiles) {
+      const live = this.resolve(id);
+      for (const identifier of this.profiles.get(live)?.identifiers ?? []) out.set(identifierKey(identifier), live);
+    }
+    return out;
   }
 
   /** Every live profile in the working set (for folds over the lake and for tests). */

@@ -33,6 +33,9 @@ export const CollectedEvent = z.object({
 });
 export type CollectedEvent = z.infer<typeof CollectedEvent>;
 
+/** An event's name as `event_counts` and segments name it: a track event's own, `$page`, `$identify`, ... for the other calls. */
+export const eventName = (event: Pick<CollectedEvent, 'type' | 'event'>): string => (event.type === 'track' ? (event.event ?? '$track') : `$${event.type}`);
+
 /** A stream record's text as a CollectedEvent, or undefined when it is not one. */
 export function decodeCollectedEvent(raw: string): CollectedEvent | undefined {
   try {

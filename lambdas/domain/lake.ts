@@ -1,12 +1,16 @@
 import { LakeLayout, type LakeEventColumn } from '../contracts.js';
+import { identifierKey, identifiersOf } from './identifiers.js';
 import { decodeCollectedEvent, type CollectedEvent } from './intake.js';
+import type { ProfileConfig } from './profile-config.js';
 
 /** One row of the lake's `raw_events` table. Objects are stored as JSON text so both engines read them alike. */
 export type LakeEventRow = Record<LakeEventColumn, string | null>;
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
-export function toLakeRow(event: CollectedEvent): LakeEventRow {
+/** An event as a lake row; `config` decides its strongest identifier (the `identifier` column). */
+export function toLakeRow(event: CollectedEvent, config: ProfileConfig): LakeEventRow {
+  const strongest = identifiersOf(event, config)[0];
   return {
     message_id: event.messageId,
     type: event.type,
@@ -26,6 +30,7 @@ export function toLakeRow(event: CollectedEvent): LakeEventRow {
     traits: json(event.traits),
     context: json(event.context),
     integrations: json(event.integrations),
+    identifier: strongest ? identifierKey(strongest) : null,
   };
 }
 

@@ -25,6 +25,8 @@ export interface ProfileView {
   readonly identifiers: readonly IdentifierView[];
   readonly traits: Readonly<Record<string, unknown>>;
   readonly computed: ComputedView;
+  /** Segments the profile is a member of, by id, with when it entered each. */
+  readonly segments: ReadonlyArray<{ readonly id: string; readonly since: string }>;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -42,7 +44,8 @@ export interface ComputedView {
 }
 
 const iso = (time: number): string | null => (Number.isFinite(time) ? new Date(time).toISOString() : null);
-const money = (units: number): number => Math.round(units / (RevenueScale / 100)) / 100;
+/** Revenue units as money, rounded to cents. */
+export const money = (units: number): number => Math.round(units / (RevenueScale / 100)) / 100;
 
 /** Sums the day buckets inside the last `days` days, today included. */
 export function windowCounts(profile: ProfileState, days: number, now: number): { events: number; orders: number } {
@@ -86,6 +89,9 @@ export function profileView(profile: ProfileState, config: ProfileConfig, now: n
     identifiers: profile.identifiers.map(({ type, value, by }) => ({ type, value, ...(by ? { linkedBy: linkedByView(by) } : {}) })),
     traits,
     computed: computedTraits(profile, config, now),
+    segments: Object.entries(profile.segments?.members ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([id, since]) => ({ id, since: new Date(since).toISOString() })),
     createdAt: new Date(profile.createdAt).toISOString(),
     updatedAt: new Date(profile.updatedAt).toISOString(),
   };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { OutboxIndex } from '../contracts.js';
+import { DueIndex, OutboxIndex } from '../contracts.js';
 import { identifierKey } from './identifiers.js';
 import type { ProfileState } from './profile.js';
 
@@ -84,6 +84,9 @@ export interface PlannedProfileWrite {
 export function outboxBucket(profileId: string): number {
   return createHash('sha256').update(profileId).digest()[0]! % OutboxIndex.buckets;
 }
+
+/** Which bucket of the due feed a profile is listed in (DueIndex in contracts.ts). */
+export const dueBucket = (profileId: string): number => outboxBucket(profileId) % DueIndex.buckets;
 
 /** Most undelivered changes one profile holds; older ones are dropped first (and counted) if delivery stalls. */
 export const MaxPendingOutbound = 50;

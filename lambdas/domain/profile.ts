@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { compareStrings, sortByPriority, type Identifier } from './identifiers.js';
-import type { CollectedEvent } from './intake.js';
+import { eventName, type CollectedEvent } from './intake.js';
 import type { ProfileConfig } from './profile-config.js';
+import { unionTracks, type Tracks } from './segments/tracks.js';
 
 /** A trait value and the event time that set it. `value: null` is an unset that still carries its time. */
 export interface TraitValue {
@@ -63,6 +64,19 @@ export interface SeenGeneration {
   readonly digests: readonly string[];
 }
 
+/** Segment memberships and what event conditions are evaluated from (lambdas/domain/segments, docs/segments.md). */
+export interface SegmentState {
+  /** Segment id → when the profile became a member (epoch ms). */
+  readonly members: Readonly<Record<string, number>>;
+  readonly tracks: Tracks;
+  /** The next instant a membership may change with no new event (a window passing); absent when none will. */
+  readonly due?: number;
+  /** Memberships of profiles merged into this one, to be recorded as their exits: `[profile id, segment id]`. */
+  readonly leaving?: ReadonlyArray<readonly [string, string]>;
+}
+
+export const emptySegmentState: SegmentState = { members: {}, tracks: {} };
+
 /** The unified profile as stored: bounded in size by the configuration, whatever the traffic. */
 export interface ProfileState {
   readonly id: string;
@@ -82,6 +96,8 @@ export interface ProfileState {
    * seen on every visit adds one history entry, not one per event. The latest 20 are kept.
    */
   readonly droppedLinks?: readonly string[];
+  /** Absent until a segment looks at the profile. */
+  readonly segments?: SegmentState;
 }
 
 export const MaxRememberedDrops = 20;
@@ -167,7 +183,7 @@ export function traitsOf(event: CollectedEvent, at: number, config: ProfileConfi
   return { traits, refused };
 }
 
-export const eventName = (event: CollectedEvent): string => (event.type === 'track' ? (event.event ?? '$track') : `$${event.type}`);
+export { eventName } from './intake.js';
 
 const dayOf = (time: number): string => new Date(time).toISOString().slice(0, 10);
 
@@ -299,6 +315,27 @@ export function mergeProfiles(survivor: ProfileState, loser: ProfileState, confi
     absorbed: unique([...survivor.absorbed, loser.id, ...loser.absorbed]),
     apart: unique([...survivor.apart, ...loser.apart]),
     seen: compactSeen([...survivor.seen, ...loser.seen]),
+    ...mergedSegments(survivor.segments, loser),
+  };
+}
+
+/**
+ * The survivor keeps its memberships and takes both profiles' tracks; the loser's memberships are
+ * to be recorded as exits of the loser (the survivor's own are re-evaluated by the write).
+ */
+function mergedSegments(survivor: SegmentState | undefined, loser: ProfileState): { segments?: SegmentState } {
+  const other = loser.segments;
+  if (!survivor && !other) return {};
+  const base = survivor ?? emptySegmentState;
+  const leaving = [...(base.leaving ?? []), ...(other?.leaving ?? []), ...Object.keys(other?.members ?? {}).map((id) => [loser.id, id] as const)];
+  const dues = [base.due, other?.due].filter((d): d is number => d !== undefined);
+  return {
+    segments: {
+      members: base.members,
+      tracks: unionTracks(base.tracks, other?.tracks),
+      ...(dues.length > 0 ? { due: Math.min(...dues) } : {}),
+      ...(leaving.length > 0 ? { leaving } : {}),
+    },
   };
 }
 

@@ -11,5 +11,5 @@ export function createArchiverHandler(deps: ArchiveDependencies): KinesisHandler
 export const handler = lambdaHandler(() => {
   const config = configFromEnvironment();
   const observability = lambdaObservability(config);
-  return { ...observability, handler: createArchiverHandler(archiveDependencies({ ...observability, lake: lakeStore(config) })) };
+  return { ...observability, handler: createArchiverHandler(archiveDependencies({ ...observability, config, lake: lakeStore(config) })) };
 });

@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import { configFromEnvironment, credentialStore, dynamoDbClient, lakeStore, lambdaObservability, profileService, profileStore, type Composition } from '../composition.js';
-import { bearerToken, writeKeyFromBasicAuth } from '../domain/credentials.js';
+import { configFromEnvironment, credentialStore, dynamoDbClient, lakeStore, lambdaObservability, profileService, profileStore, segmentStore, type Composition } from '../composition.js';
 import { normalizeIdentifier, RefusalReasonText } from '../domain/identifiers.js';
 import { IdentifierTypePattern, type ProfileConfig } from '../domain/profile-config.js';
 import { decodeCursor, InvalidCursorError } from '../domain/timeline.js';
@@ -10,10 +8,11 @@ import type { LakeQuery } from '../ports/lake-query.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import { Authenticator } from '../use-cases/authenticate.js';
+import type { BackfillTiming } from '../use-cases/segments.js';
 import { ProfileApiError, type ProfileRef, type ProfileService } from '../use-cases/profiles.js';
-import { bodyBytes, errorBody, header, json, type HttpHandler } from './shared/http.js';
+import { bodyBytes, errorBody, json, type HttpHandler } from './shared/http.js';
+import { adminApiHandler } from './shared/admin.js';
 import { lambdaHandler } from './shared/lambda.js';
-import { matchRoute } from './shared/routes.js';
 
 export interface ProfileApiDependencies {
   readonly authenticator: Authenticator;
@@ -26,13 +25,14 @@ export interface ProfileApiDependencies {
 
 /** The profile API's dependencies from a composition; the lake is Athena unless the local runtime passes DuckDB. */
 export function profileApiDependencies(
-  c: Pick<Composition, 'credentials' | 'profiles' | 'config' | 'telemetry' | 'logger' | 'lake'>,
+  c: Pick<Composition, 'credentials' | 'profiles' | 'config' | 'telemetry' | 'logger' | 'lake' | 'segments'>,
   lake?: LakeQuery,
+  timing?: BackfillTiming,
 ): ProfileApiDependencies {
   return {
     authenticator: new Authenticator(c.credentials),
     config: c.config.profileConfig,
-    service: profileService(c, lake),
+    service: profileService(c, lake, timing),
     telemetry: c.telemetry,
     logger: c.logger,
   };
@@ -73,32 +73,19 @@ function limitOf(raw: string | undefined): number {
   return limit;
 }
 
-/**
- * The profile API. Admin tokens only (Bearer); write keys can send events but never read people.
- * In AWS a separate Lambda authorizer guards these routes too; checking here as well means the
- * handler is safe wherever it is mounted, and answers with the same statuses: 401 without a
- * credential, 403 with one that is not a usable admin token.
- */
+/** The profile API. Admin tokens only (Bearer); write keys can send events but never read people. */
 export function createProfileApiHandler(deps: ProfileApiDependencies): HttpHandler {
-  return async (event) => {
-    const requestId = event.requestContext?.requestId ?? randomUUID();
-    const method = event.requestContext?.http?.method ?? 'GET';
-    const path = event.rawPath ?? '';
-    try {
-      const refusal = await refuseUnlessAdmin(header(event.headers, 'authorization'), deps);
-      if (refusal) return refusal;
-      const match = matchRoute(method, path);
-      if (match.kind === 'wrong-method') return json(405, errorBody(`use ${match.allow.join(' or ')} for ${path}`), { allow: match.allow.join(', ') });
-      if (match.kind === 'unmatched' || match.route.handler !== 'profiles') return json(404, errorBody(`no route for ${method} ${path}`));
-      const ref = parseProfileRef(match.params.ref ?? '', deps.config);
-      switch (match.route.operation) {
+  return adminApiHandler({
+    handler: 'profiles',
+    name: 'profile API',
+    deps,
+    answer: async ({ event, operation, params, query }) => {
+      const ref = parseProfileRef(params.ref ?? '', deps.config);
+      switch (operation) {
         case 'getProfile':
           return json(200, await deps.service.view(ref));
-        case 'getProfileEvents': {
-          const query = event.queryStringParameters ?? {};
-          const page = await deps.service.timeline(ref, limitOf(query.limit), query.cursor ? decodeCursor(query.cursor) : undefined);
-          return json(200, page);
-        }
+        case 'getProfileEvents':
+          return json(200, await deps.service.timeline(ref, limitOf(query.limit), query.cursor ? decodeCursor(query.cursor) : undefined));
         case 'getProfileMerges':
           return json(200, await deps.service.history(ref));
         case 'splitProfile': {
@@ -108,35 +95,15 @@ export function createProfileApiHandler(deps: ProfileApiDependencies): HttpHandl
           return json(200, await deps.service.split(ref, normalized.identifier));
         }
         default:
-          return json(404, errorBody(`no route for ${method} ${path}`));
+          return undefined;
       }
-    } catch (error) {
+    },
+    expected: (error) => {
       if (error instanceof ProfileApiError) return json(error.status, { error: error.message, details: error.details });
       if (error instanceof InvalidCursorError) return json(400, errorBody(error.message, 'cursor'));
-      deps.logger.error('profile API failure', { error, requestId });
-      return json(500, { error: 'internal error', requestId, details: [] });
-    }
-  };
-}
-
-async function refuseUnlessAdmin(authorization: string | undefined, deps: ProfileApiDependencies): Promise<ReturnType<typeof json> | undefined> {
-  const secret = bearerToken(authorization) ?? writeKeyFromBasicAuth(authorization);
-  if (!secret) {
-    deps.telemetry.count('AuthFailures');
-    return json(401, errorBody('an admin token is required (Authorization: Bearer ...)', 'authorization'), { 'www-authenticate': 'Bearer realm="cdp-admin"' });
-  }
-  if (await deps.authenticator.authenticate(secret, 'admin')) return undefined;
-  deps.telemetry.count('AuthFailures');
-  const isWriteKey = (await deps.authenticator.authenticate(secret, 'write')) !== undefined;
-  return json(
-    403,
-    errorBody(
-      isWriteKey
-        ? 'write keys can only send events; the profile API needs an admin token (Authorization: Bearer ...)'
-        : 'the admin token is unknown or revoked',
-      'authorization',
-    ),
-  );
+      return undefined;
+    },
+  });
 }
 
 function parseSplitRequest(body: Buffer): SplitRequest {
@@ -163,6 +130,7 @@ export const handler = lambdaHandler(() => {
         config,
         credentials: credentialStore(config, dynamodb),
         profiles: profileStore(config, observability, dynamodb),
+        segments: segmentStore(config, dynamodb),
         lake: lakeStore(config),
       }),
     ),

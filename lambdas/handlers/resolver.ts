@@ -1,4 +1,4 @@
-import { configFromEnvironment, deadLetterStore, dynamoDbClient, isolatingResolveDependencies, lambdaObservability, profileStore } from '../composition.js';
+import { configFromEnvironment, deadLetterStore, dynamoDbClient, isolatingResolveDependencies, lakeStore, lambdaObservability, profileStore, segmentStore } from '../composition.js';
 import { resolveIsolating, type IsolatingResolveDependencies } from '../use-cases/resolve.js';
 import { lambdaHandler } from './shared/lambda.js';
 import { toDeliveredRecords, type KinesisHandler } from './shared/kinesis.js';
@@ -23,7 +23,14 @@ export const handler = lambdaHandler(() => {
   return {
     ...observability,
     handler: createResolverHandler(
-      isolatingResolveDependencies({ ...observability, config, profiles: profileStore(config, observability, client), deadLetters: deadLetterStore(config, client) }),
+      isolatingResolveDependencies({
+        ...observability,
+        config,
+        profiles: profileStore(config, observability, client),
+        deadLetters: deadLetterStore(config, client),
+        segments: segmentStore(config, client),
+        lake: lakeStore(config),
+      }),
     ),
   };
 });

@@ -24,6 +24,13 @@ export interface PendingOutbound {
   readonly changes: readonly OutboundChange[];
 }
 
+/** A page of profile items (live or merged away) and where the next one starts. */
+export interface ProfilePage {
+  readonly profiles: readonly VersionedProfile[];
+  /** Opaque; absent on the last page. */
+  readonly cursor?: string;
+}
+
 /** Another writer changed what this write depended on; reload and try again. */
 export class ConcurrentUpdateError extends Error {
   constructor(message: string) {
@@ -69,5 +76,15 @@ export interface ProfileStore {
    * Returns how many of the changes were still there.
    */
   acknowledgeOutbound(profileId: string, changeIds: readonly string[]): Promise<number>;
+  /**
+   * The due feed: ids of profiles in one of its buckets (`DueIndex.buckets` in contracts.ts)
+   * whose due time is at or before `until`, at most `limit`, eventually consistent.
+   */
+  dueProfiles(bucket: number, until: number, limit?: number): Promise<string[]>;
+  /**
+   * One page of every profile item, live or merged away, in no particular order: for a backfill,
+   * which must look at every profile. It reads the whole table; the pipeline never calls it.
+   */
+  scanProfiles(cursor?: string, limit?: number): Promise<ProfilePage>;
   ping(): Promise<void>;
 }

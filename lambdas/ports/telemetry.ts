@@ -33,4 +33,12 @@ export type MetricName =
   | 'ProfileWritesSkipped'
   /** Outbound changes recorded in profile outboxes, for delivery. */
   | 'OutboundChangesRecorded'
-  | 'RecordsDeadLettered';
+  | 'RecordsDeadLettered'
+  /** Profiles the segmentation function looked at again because their due time came. */
+  | 'SegmentDueProfiles'
+  /** Of those, the ones whose memberships had not changed (a window moved on by a later event). */
+  | 'SegmentDueWithoutChange'
+  /** Membership changes recorded in the lake's `segment_changes`. */
+  | 'SegmentChangesDelivered'
+  /** Backfill queries over the lake that failed (each is started again on the next run). */
+  | 'BackfillQueryFailures';

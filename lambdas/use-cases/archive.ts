@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { LakeLayout } from '../contracts.js';
 import { decodeCollectedEvent } from '../domain/intake.js';
 import { eventDate, lakeObjectKey, toLakeRow } from '../domain/lake.js';
+import type { ProfileConfig } from '../domain/profile-config.js';
 import type { DeliveredRecord } from '../ports/event-stream.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -9,6 +10,8 @@ import type { Telemetry } from '../ports/telemetry.js';
 
 export interface ArchiveDependencies {
   readonly lake: ObjectStore;
+  /** Identity rules: which identifier of an event is its strongest (the lake's `identifier` column). */
+  readonly config: ProfileConfig;
   readonly telemetry: Telemetry;
   readonly logger: AppLogger;
 }
@@ -41,7 +44,7 @@ export async function archiveBatch(records: readonly DeliveredRecord[], deps: Ar
     const raw = Buffer.from(record.data, 'base64').toString('utf8');
     const decoded = decodeCollectedEvent(raw);
     if (decoded) {
-      add(LakeLayout.eventsPrefix, eventDate(decoded.timestamp), record, JSON.stringify(toLakeRow(decoded)));
+      add(LakeLayout.eventsPrefix, eventDate(decoded.timestamp), record, JSON.stringify(toLakeRow(decoded, deps.config)));
     } else {
       deps.telemetry.count('RecordsQuarantined');
       deps.logger.warn('quarantining an undecodable stream record', { sequenceNumber: record.sequenceNumber });

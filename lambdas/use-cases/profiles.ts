@@ -15,6 +15,10 @@ import { ConcurrentUpdateError, type ProfileStore, type VersionedProfile } from 
 import type { Telemetry } from '../ports/telemetry.js';
 import type { OutboundChange, ProfileDerivation } from '../domain/profile-write.js';
 import { ProfileWriter } from './profile-writer.js';
+import { SegmentMembership } from '../domain/segments/membership.js';
+import type { SegmentSet } from '../domain/segments/segment-set.js';
+import type { IdentityLog } from './identity-log.js';
+import type { SegmentSource } from './segment-source.js';
 
 /** Base error of the profile API; `status` is the HTTP status it maps to, `details` what was wrong and where. */
 export class ProfileApiError extends DomainError {
@@ -48,6 +52,10 @@ export interface ProfileServiceDependencies {
   readonly now: () => Date;
   /** What is kept up to date from each profile on every write. @default none */
   readonly derivations?: readonly ProfileDerivation[];
+  /** Segments evaluated in every write (a split changes memberships like any write). @default none */
+  readonly segments?: SegmentSource;
+  /** Where a split's identifier moves are recorded for the lake's `identities`. @default not recorded */
+  readonly identityLog?: IdentityLog;
 }
 
 /** How a caller names a profile: one of its identifiers, or its id (`profile:<id>`). */
@@ -107,7 +115,8 @@ export class ProfileService {
     const { state: current, version, outbox } = await this.find(ref);
     const key = identifierKey(identifier);
     const splitId = newProfileId(`split|${current.id}|${key}`);
-    const writer = this.writer();
+    const segments = await this.deps.segments?.current();
+    const writer = this.writer(segments);
     const owner = await this.ownerOf(identifier);
     const moveOwner = async (): Promise<void> => {
       if (owner?.live === splitId) return;
@@ -135,7 +144,7 @@ export class ProfileService {
     if (current.identifiers.length < 2) throw new ProfileApiError(400, 'the profile has a single identifier; there is nothing to split', 'identifier');
 
     const events = await this.lakeEventsOf(current);
-    const graph = new IdentityGraph(config, now);
+    const graph = new IdentityGraph(config, now, segments?.tracking);
     const remaining = current.identifiers.filter((id) => identifierKey(id) !== key);
     for (const id of remaining) graph.loadOwner(id, current.id);
     graph.loadOwner(identifier, splitId);
@@ -183,6 +192,9 @@ export class ProfileService {
     }
     // Only a recorded split answers 200: a rebuild from the lake must be able to replay it.
     await this.recordSplit({ kind: 'split', at: now, profileId: current.id, into: splitId, identifier, remaining: remaining.map(({ type, value }) => ({ type, value })) });
+    // The lake's identities follow: the identifier is the split-off profile's, the rest stay.
+    const placements = new Map([...remaining.map((id): [string, string] => [identifierKey(id), current.id]), [key, splitId]]);
+    await this.deps.identityLog?.record(placements, now, `split-${splitId}`);
     this.deps.logger.info('profile split', { profileId: current.id, into: splitId, identifierType: identifier.type, events: events.length });
     return { profile: profileView(rebuilt, config, now), split: profileView(split, config, now) };
   }
@@ -206,9 +218,9 @@ export class ProfileService {
     return events.filter((e) => identifiersOf(e, this.deps.config).length > 0).reverse();
   }
 
-  private writer(): ProfileWriter {
-    const { store, telemetry, now, derivations } = this.deps;
-    return new ProfileWriter({ store, telemetry, now, ...(derivations ? { derivations } : {}) });
+  private writer(segments: SegmentSet | undefined): ProfileWriter {
+    const { store, telemetry, now, derivations, config } = this.deps;
+    return new ProfileWriter({ store, telemetry, now, derivations: [...(derivations ?? []), ...(segments ? [new SegmentMembership(segments, config)] : [])] });
   }
 
   /** The live profile a reference leads to, following merge redirects. */

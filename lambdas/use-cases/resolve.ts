@@ -10,6 +10,11 @@ import type { ProfileDerivation } from '../domain/profile-write.js';
 import { ProfileWriter, type ProfileWriteReport } from './profile-writer.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { DeliveredRecord } from '../ports/event-stream.js';
+import { SegmentMembership } from '../domain/segments/membership.js';
+import type { SegmentSet } from '../domain/segments/segment-set.js';
+import type { TrackIndex } from '../domain/segments/tracks.js';
+import { batchName, type IdentityLog } from './identity-log.js';
+import type { SegmentSource } from './segment-source.js';
 
 export interface ResolveDependencies {
   readonly store: ProfileStore;
@@ -23,6 +28,10 @@ export interface ResolveDependencies {
   readonly writeConcurrency?: number;
   /** What is kept up to date from each profile on every write. @default none */
   readonly derivations?: readonly ProfileDerivation[];
+  /** The segments evaluated in every write (their memberships, tracks and due times). @default none */
+  readonly segments?: SegmentSource;
+  /** Where identifier placements are recorded for the lake's `identities`. @default not recorded */
+  readonly identityLog?: IdentityLog;
 }
 
 export interface IsolatingResolveDependencies extends ResolveDependencies {
@@ -134,8 +143,9 @@ export async function loadGraph(
   config: ProfileConfig,
   now: number,
   identifiers: readonly Identifier[],
+  tracking?: TrackIndex,
 ): Promise<{ graph: IdentityGraph; loaded: LoadedProfiles }> {
-  const graph = new IdentityGraph(config, now);
+  const graph = new IdentityGraph(config, now, tracking);
   const loaded = new Map<string, VersionedProfile>();
   const owners = await store.owners(identifiers);
   for (const [key, profileId] of owners) graph.loadOwner(parseIdentifierKey(key)!, profileId);
@@ -157,9 +167,13 @@ export async function loadGraph(
 async function resolveOnce(events: readonly CollectedEvent[], deps: ResolveDependencies): Promise<void> {
   const identifiers = new Map<string, Identifier>();
   for (const event of events) for (const id of identifiersOf(event, deps.config)) identifiers.set(identifierKey(id), id);
-  const { graph, loaded } = await loadGraph(deps.store, deps.config, deps.now().getTime(), [...identifiers.values()]);
-  for (const event of events) graph.apply(event);
-  await persist(graph.changes(), loaded, deps);
+  const segments = await deps.segments?.current();
+  // The time of the reads every write below is conditional on: what the identity log is stamped with.
+  const readAt = deps.now().getTime();
+  const { graph, loaded } = await loadGraph(deps.store, deps.config, readAt, [...identifiers.values()], segments?.tracking);
+  const replayed = events.filter((event) => graph.apply(event) === 'duplicate');
+  await persist(graph.changes(), loaded, deps, segments);
+  await deps.identityLog?.record(graph.placements(events, replayed), readAt, batchName(events.map((e) => e.messageId)));
 
   const { stats } = graph;
   deps.telemetry.count('ProfileEventsApplied', stats.applied);
@@ -175,13 +189,16 @@ async function resolveOnce(events: readonly CollectedEvent[], deps: ResolveDepen
   }
 }
 
-/** Writes what a graph changed through the profile writer, each write conditional on what was loaded. */
-export async function persist(changes: GraphChanges, loaded: LoadedProfiles, deps: ResolveDependencies): Promise<ProfileWriteReport> {
+/**
+ * Writes what a graph changed through the profile writer, each write conditional on what was
+ * loaded, with segment memberships evaluated in the same writes.
+ */
+export async function persist(changes: GraphChanges, loaded: LoadedProfiles, deps: ResolveDependencies, segments?: SegmentSet): Promise<ProfileWriteReport> {
   const writer = new ProfileWriter({
     store: deps.store,
     telemetry: deps.telemetry,
     now: deps.now,
-    ...(deps.derivations ? { derivations: deps.derivations } : {}),
+    derivations: [...(deps.derivations ?? []), ...(segments ? [new SegmentMembership(segments, deps.config)] : [])],
     ...(deps.writeConcurrency ? { concurrency: deps.writeConcurrency } : {}),
   });
   return writer.write({

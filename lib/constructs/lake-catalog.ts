@@ -3,8 +3,8 @@ import { CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { Catalog, IntakeLimits, LakeEventColumns, LakeLayout, LakeRejectionColumns } from '../../lambdas/contracts.js';
-import { EventsViewSql } from '../../lambdas/domain/lake-views.js';
+import { Catalog, IntakeLimits, LakeEventColumns, LakeIdentityColumns, LakeLayout, LakeRejectionColumns, LakeSegmentChangeColumns } from '../../lambdas/contracts.js';
+import { EventsViewSql, IdentitiesViewSql, SegmentMembersViewSql } from '../../lambdas/domain/lake-views.js';
 
 export interface LakeCatalogProps {
   readonly lakeBucket: IBucket;
@@ -16,8 +16,10 @@ export interface LakeCatalogProps {
 }
 
 /**
- * Glue tables over the lake with partition projection (no crawler), the `events` view that
- * keeps one row per messageId, and an Athena workgroup with its own results location and scan cutoff.
+ * Glue tables over the lake with partition projection (no crawler); the views that analysts and
+ * segments query (`events`: one row per messageId; `identities`: each identifier's profile now;
+ * `segment_members`: each segment's members now); and an Athena workgroup with its own results
+ * location and scan cutoff.
  */
 export class LakeCatalog extends Construct {
   readonly databaseName: string;
@@ -66,27 +68,30 @@ export class LakeCatalog extends Construct {
     };
     const rawEvents = jsonTable('RawEvents', Catalog.rawEventsTable, LakeLayout.eventsPrefix, LakeEventColumns);
     jsonTable('Rejections', Catalog.rejectionsTable, LakeLayout.rejectionsPrefix, LakeRejectionColumns);
+    const identityLog = jsonTable('IdentityLog', Catalog.identityLogTable, LakeLayout.identitiesPrefix, LakeIdentityColumns);
+    const segmentChanges = jsonTable('SegmentChanges', Catalog.segmentChangesTable, LakeLayout.segmentChangesPrefix, LakeSegmentChangeColumns);
 
-    const viewColumns = [...LakeEventColumns, 'dt'];
-    const prestoView = {
-      originalSql: EventsViewSql,
-      catalog: 'awsdatacatalog',
-      schema: this.databaseName,
-      columns: viewColumns.map((name) => ({ name, type: 'varchar' })),
+    // Athena reads a view's SQL and columns from a base64 "Presto View" document in the Glue table.
+    const prestoView = (viewId: string, name: string, sql: string, columns: readonly string[], over: CfnTable): CfnTable => {
+      const document = { originalSql: sql, catalog: 'awsdatacatalog', schema: this.databaseName, columns: columns.map((column) => ({ name: column, type: 'varchar' })) };
+      const view = new CfnTable(this, viewId, {
+        catalogId: Aws.ACCOUNT_ID,
+        databaseName: this.databaseName,
+        tableInput: {
+          name,
+          tableType: 'VIRTUAL_VIEW',
+          parameters: { presto_view: 'true', comment: 'Presto View' },
+          viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(document)).toString('base64')} */`,
+          viewExpandedText: '/* Presto View */',
+          storageDescriptor: { columns: columns.map((column) => ({ name: column, type: 'string' })) },
+        },
+      });
+      view.addDependency(over);
+      return view;
     };
-    const view = new CfnTable(this, 'EventsView', {
-      catalogId: Aws.ACCOUNT_ID,
-      databaseName: this.databaseName,
-      tableInput: {
-        name: Catalog.eventsView,
-        tableType: 'VIRTUAL_VIEW',
-        parameters: { presto_view: 'true', comment: 'Presto View' },
-        viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(prestoView)).toString('base64')} */`,
-        viewExpandedText: '/* Presto View */',
-        storageDescriptor: { columns: viewColumns.map((name) => ({ name, type: 'string' })) },
-      },
-    });
-    view.addDependency(rawEvents);
+    prestoView('EventsView', Catalog.eventsView, EventsViewSql, [...LakeEventColumns, 'dt'], rawEvents);
+    prestoView('IdentitiesView', Catalog.identitiesView, IdentitiesViewSql, LakeIdentityColumns, identityLog);
+    prestoView('SegmentMembersView', Catalog.segmentMembersView, SegmentMembersViewSql, ['segment_id', 'profile_id', 'since'], segmentChanges);
 
     this.workGroup = new CfnWorkGroup(this, 'WorkGroup', {
       name: `${Stack.of(this).stackName}-lake`,

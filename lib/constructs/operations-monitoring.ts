@@ -82,6 +82,7 @@ export class OperationsMonitoring extends Construct {
         `Batches the ${name} gave up on after its retries are waiting in its dead-letter queue.`);
     }
     alarm('ResolverDeadLetters', deadLettered('resolver'), 1, 'The resolver isolated records that fail on their own and dead-lettered them.');
+    alarm('SegmentBackfillFailures', custom('BackfillQueryFailures', 'cdp-segmenter'), 1, 'A segment backfill query over the lake failed; it is retried on the next run.');
 
     for (const [name, fn] of Object.entries(props.functions)) {
       alarm(`${name}Errors`, fn.function.metricErrors({ period: Duration.minutes(5) }), 1, `The ${name} function failed invocations.`);
@@ -106,6 +107,7 @@ export class OperationsMonitoring extends Construct {
     );
     this.dashboard.addWidgets(
       graph('Profiles', [custom('ProfileEventsApplied', 'cdp-resolver'), custom('ProfileMerges', 'cdp-resolver'), custom('IdentifierLinksDropped', 'cdp-resolver'), custom('ProfileDuplicatesSkipped', 'cdp-resolver')]),
+      graph('Segments', [custom('SegmentDueProfiles', 'cdp-segmenter'), custom('SegmentChangesDelivered', 'cdp-segmenter'), custom('BackfillQueryFailures', 'cdp-segmenter')]),
       graph('Dead letters', [deadLettered('resolver'), ...consumers.map(([, c]) => c.deadLetterQueue.metricApproximateNumberOfMessagesVisible())]),
       graph('DynamoDB throttles', Object.entries(props.tables).map(([name, table]) => tableThrottles(name, table))),
     );

@@ -40,13 +40,14 @@ describe('docs/deploy.md matches the stack', () => {
       context: {
         stackName: 'Shop', streamCapacity: 'on-demand', shardCount: '3', archiverBatchSize: '500', archiverBatchingWindowSeconds: '30',
         resolverBatchSize: '200', resolverBatchingWindowSeconds: '1', profileConfig: '{"phoneRegion":"US"}', retainData: 'false', alarmEmail: 'ops@example.com',
+        segmenterReservedConcurrency: '0',
       },
     });
     const { stackName, props } = stackFromContext(withAll);
     expect(stackName).toBe('Shop');
     expect({ ...props, archiverBatchingWindow: props.archiverBatchingWindow?.toSeconds(), resolverBatchingWindow: props.resolverBatchingWindow?.toSeconds() }).toEqual({
       streamCapacity: 'on-demand', shardCount: 3, archiverBatchSize: 500, archiverBatchingWindow: 30, resolverBatchSize: 200, resolverBatchingWindow: 1,
-      profileConfig: { phoneRegion: 'US' }, retainData: false, alarmEmail: 'ops@example.com',
+      profileConfig: { phoneRegion: 'US' }, retainData: false, alarmEmail: 'ops@example.com', segmenterReservedConcurrency: 0,
     });
     expect(stackFromContext(new App()).props).toEqual({});
   });

@@ -6,9 +6,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpRoutes } from '../../lambdas/contracts.js';
-import { EventsViewSql } from '../../lambdas/domain/lake-views.js';
+import { EventsViewSql, IdentitiesViewSql, SegmentMembersViewSql } from '../../lambdas/domain/lake-views.js';
 import { queryLocalLake } from '../../local/lake-sql.js';
 import { CdpStack } from '../../lib/cdp-stack.js';
+import { trinoProblems } from '../helpers/athena-sql.js';
 import { cdkApp } from '../helpers/cdk.js';
 
 interface GlueTable {
@@ -32,9 +33,19 @@ function synthesize(props = {}) {
   return { app, stack };
 }
 
+interface Statement {
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
 describe('CdpStack', () => {
   const { app, stack } = synthesize();
   const template = Template.fromStack(stack);
+  const policyStatementsOf = (functionPrefix: string): Statement[] =>
+    Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify((p.Properties as { Roles: unknown }).Roles).includes(functionPrefix))
+      .flatMap((p) => (p.Properties as { PolicyDocument: { Statement: Statement[] } }).PolicyDocument.Statement);
 
   it('passes cdk-nag AwsSolutions with every finding fixed or acknowledged with a reason', () => {
     expect(() => app.synth()).not.toThrow();
@@ -53,7 +64,8 @@ describe('CdpStack', () => {
     for (const path of paths) {
       const definition = HttpRoutes.find((r) => r.path === path)!;
       const route = routes.find((r) => r.RouteKey === `ANY ${path}`)!;
-      expect(functionOf(route), path).toMatch(definition.handler === 'profiles' ? /^ProfileApiFunction/ : /^IngestFunction/);
+      const expected = { profiles: /^ProfileApiFunction/, segments: /^SegmentApiFunction/ }[definition.handler as string] ?? /^IngestFunction/;
+      expect(functionOf(route), path).toMatch(expected);
       expect(route.AuthorizationType ?? 'NONE', path).toBe(definition.auth === 'admin' ? 'CUSTOM' : 'NONE');
     }
     expect(functionOf(routes.find((r) => r.RouteKey === '$default')!)).toMatch(/^IngestFunction/);
@@ -66,19 +78,24 @@ describe('CdpStack', () => {
     expect(configurations.map((c) => c.Filter)).toEqual([{ Key: { FilterRules: [{ Name: 'prefix', Value: 'imports/' }] } }]);
   });
 
-  it('describes the events view to Athena exactly as the view DuckDB runs locally: its SQL, columns, order and types', async () => {
-    const [view] = Object.values(template.findResources('AWS::Glue::Table')).filter((t) => (t.Properties as GlueTable).TableInput.Name === 'events');
+  it.each([
+    ['events', EventsViewSql],
+    ['identities', IdentitiesViewSql],
+    ['segment_members', SegmentMembersViewSql],
+  ])('describes the %s view to Athena exactly as the view DuckDB runs locally: its SQL, columns, order and types', async (name, sql) => {
+    const [view] = Object.values(template.findResources('AWS::Glue::Table')).filter((t) => (t.Properties as GlueTable).TableInput.Name === name);
     const input = (view!.Properties as GlueTable).TableInput;
     expect(input).toMatchObject({ TableType: 'VIRTUAL_VIEW', Parameters: { presto_view: 'true' }, ViewExpandedText: '/* Presto View */' });
     const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(input.ViewOriginalText!)?.[1];
     expect(encoded).toBeDefined();
     const presto = JSON.parse(Buffer.from(encoded!, 'base64').toString('utf8')) as { originalSql: string; catalog: string; schema: unknown; columns: Array<{ name: string; type: string }> };
-    expect(presto.originalSql).toBe(EventsViewSql);
+    expect(presto.originalSql).toBe(sql);
     expect(presto.catalog).toBe('awsdatacatalog');
+    expect(trinoProblems(sql)).toEqual([]);
     // The columns the same SQL yields on DuckDB, over the lake's tables as the local engine defines them.
-    const local = await queryLocalLake({ s3Directory: mkdtempSync(join(tmpdir(), 'cdp-view-')), bucket: 'lake' }, 'DESCRIBE events');
+    const local = await queryLocalLake({ s3Directory: mkdtempSync(join(tmpdir(), 'cdp-view-')), bucket: 'lake' }, `DESCRIBE ${name}`);
     const expected = local.map((c) => ({ name: String(c.column_name), type: String(c.column_type).toLowerCase() }));
-    expect(expected.length).toBeGreaterThan(10);
+    expect(expected.length).toBeGreaterThanOrEqual(3);
     expect(presto.columns).toEqual(expected);
     expect(input.StorageDescriptor.Columns).toEqual(expected.map(({ name }) => ({ Name: name, Type: 'string' })));
   });
@@ -110,8 +127,8 @@ describe('CdpStack', () => {
     const functions = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: Match.objectLike({ CDP_STREAM_NAME: Match.anyValue() }) } },
     });
-    // ingest, archiver, importer, resolver, admin authorizer, profile API
-    expect(Object.keys(functions).length).toBe(6);
+    // ingest, archiver, importer, resolver, admin authorizer, profile API, segment API, segmenter
+    expect(Object.keys(functions).length).toBe(8);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' } });
     }
@@ -146,6 +163,11 @@ describe('CdpStack', () => {
           KeySchema: [{ AttributeName: 'ob', KeyType: 'HASH' }, { AttributeName: 'pk', KeyType: 'RANGE' }],
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['v', 'o'] },
         },
+        {
+          IndexName: 'due',
+          KeySchema: [{ AttributeName: 'db', KeyType: 'HASH' }, { AttributeName: 'dt', KeyType: 'RANGE' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
       ],
     });
   });
@@ -170,6 +192,50 @@ describe('CdpStack', () => {
     expect(resources).not.toContain('/events/*');
   });
 
+  it('runs the segmentation function every minute, one instance at a time, never retried, with the due and outbox indexes and no other', () => {
+    const [segmenterId, segmenter] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('SegmenterHandlerFunction'))!;
+    expect(segmenter.Properties).toMatchObject({ Timeout: 60, ReservedConcurrentExecutions: 1, MemorySize: 1024 });
+    const properties = segmenter.Properties as { Environment: { Variables: Record<string, unknown> } };
+    expect(Object.keys(properties.Environment.Variables)).toEqual(expect.arrayContaining(['CDP_ATHENA_WORKGROUP', 'CDP_PROFILES_TABLE', 'CDP_LAKE_BUCKET']));
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [segmenterId, 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: segmenterId }, MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+
+    const statements = policyStatementsOf('SegmenterHandlerFunction');
+    const indexes = statements.flatMap((st) => [st.Resource].flat()).map((r) => JSON.stringify(r)).filter((r) => r.includes('/index/'));
+    expect(indexes.map((r) => /\/index\/([a-z]+)/.exec(r)![1]).sort()).toEqual(['due', 'outbox']);
+    const puts = statements.filter((st) => [st.Action].flat().includes('s3:PutObject')).map((st) => JSON.stringify(st.Resource));
+    expect(puts.filter((r) => r.includes('/segment-changes/*'))).toHaveLength(1);
+    expect(puts.join()).not.toContain('/events/*');
+  });
+
+  it('lets the segment API touch only the segment partition of the profiles table, never a profile', () => {
+    const statements = policyStatementsOf('SegmentApiFunction').filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    const onProfiles = statements.filter((st) => JSON.stringify(st.Resource).includes('Profiles'));
+    expect(onProfiles.length).toBeGreaterThan(0);
+    for (const st of onProfiles) expect(st.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['seg'] } });
+  });
+
+  it('catalogs the identity log and segment changes with partition projection, for the identities and segment_members views', () => {
+    for (const [name, prefix] of [['identity_log', 'identities/'], ['segment_changes', 'segment-changes/']]) {
+      template.hasResourceProperties('AWS::Glue::Table', {
+        TableInput: Match.objectLike({
+          Name: name,
+          Parameters: Match.objectLike({ 'projection.enabled': 'true', 'storage.location.template': Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([`/${prefix}dt=\${dt}/`])] }) }),
+        }),
+      });
+    }
+  });
+
+  it('reserves no concurrency for the segmenter when asked, for accounts with a small quota', () => {
+    const fns = Template.fromStack(synthesize({ segmenterReservedConcurrency: 0 }).stack).findResources('AWS::Lambda::Function');
+    const [, segmenter] = Object.entries(fns).find(([id]) => id.startsWith('SegmenterHandlerFunction'))!;
+    expect((segmenter.Properties as { ReservedConcurrentExecutions?: number }).ReservedConcurrentExecutions).toBeUndefined();
+  });
+
   it('has one admin-token Lambda authorizer, separate from intake', () => {
     const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
     expect(Object.values(authorizers).map((a) => a.Properties as object)).toEqual([
@@ -182,7 +248,7 @@ describe('CdpStack', () => {
     const names = Object.keys(alarms).map((id) => id.replace(/^Operations/, '').replace(/[A-F0-9]{8}$/, ''));
     for (const expected of [
       'ArchiverIteratorAge', 'ResolverIteratorAge', 'ArchiverDeadLetterQueue', 'ResolverDeadLetterQueue', 'ResolverDeadLetters',
-      'IngestErrors', 'IngestThrottles', 'ResolverErrors', 'ProfileApiErrors', 'ApiServerErrors', 'ProfilesTableThrottles', 'CredentialsTableThrottles',
+      'IngestErrors', 'IngestThrottles', 'ResolverErrors', 'ProfileApiErrors', 'SegmentApiErrors', 'SegmenterErrors', 'SegmentBackfillFailures', 'ApiServerErrors', 'ProfilesTableThrottles', 'CredentialsTableThrottles',
     ]) {
       expect(names).toContain(expected);
     }

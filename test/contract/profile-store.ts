@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { IdentityGraph, type HistoryEntry, type MergeReason } from '../../lambdas/domain/identity-graph.js';
 import { defaultProfileConfig } from '../../lambdas/domain/profile-config.js';
 import { emptyProfile, type ProfileState } from '../../lambdas/domain/profile.js';
-import { outboxBucket, type OutboundChange } from '../../lambdas/domain/profile-write.js';
-import { OutboxIndex } from '../../lambdas/contracts.js';
+import { dueBucket, outboxBucket, type OutboundChange } from '../../lambdas/domain/profile-write.js';
+import { DueIndex, OutboxIndex } from '../../lambdas/contracts.js';
 import { ConcurrentUpdateError, type ProfileStore } from '../../lambdas/ports/profile-store.js';
 import { collected } from '../helpers/events.js';
 
@@ -138,6 +138,46 @@ export function profileStoreContract(name: string, store: () => Promise<ProfileS
       expect((await s.pendingOutbound(bucket)).map((p) => p.profileId).sort()).toEqual([...inBucket].sort());
       await s.putProfile({ state: emptyProfile('feed-0', NOW), expectedVersion: 1, outbox: [] });
       expect((await s.pendingOutbound(bucket)).map((p) => p.profileId)).not.toContain('feed-0');
+    });
+
+    it('lists a profile in the due feed from its due time on, until a write clears it or it is merged away', async () => {
+      const s = await store();
+      const due = (id: string, at?: number): ProfileState => ({ ...emptyProfile(id, NOW), segments: { members: {}, tracks: {}, ...(at === undefined ? {} : { due: at }) } });
+      await s.putProfile({ state: due('due-a', NOW + 1000), expectedVersion: undefined, outbox: [] });
+      await s.putProfile({ state: due('due-b', NOW + 5000), expectedVersion: undefined, outbox: [] });
+      await s.putProfile({ state: due('due-c'), expectedVersion: undefined, outbox: [] });
+      const listed = async (until: number): Promise<string[]> => {
+        const ids: string[] = [];
+        for (let b = 0; b < DueIndex.buckets; b++) ids.push(...(await s.dueProfiles(b, until)));
+        return ids.sort();
+      };
+      expect(await listed(NOW)).toEqual([]);
+      expect(await listed(NOW + 1000)).toEqual(['due-a']);
+      expect(await listed(NOW + 60_000)).toEqual(['due-a', 'due-b']);
+      expect(await s.dueProfiles(dueBucket('due-a'), NOW + 60_000)).toContain('due-a');
+      await s.putProfile({ state: due('due-a'), expectedVersion: 1, outbox: [] });
+      await s.freeze('due-b', 'due-c', reason('b'), 1);
+      expect(await listed(NOW + 60_000)).toEqual([]);
+    });
+
+    it('pages through every profile item, live and merged away, with a cursor', async () => {
+      const s = await store();
+      const ids = Array.from({ length: 7 }, (_, i) => `scan-${i}`);
+      for (const id of ids) await s.putProfile({ state: emptyProfile(id, NOW), expectedVersion: undefined, outbox: [] });
+      await s.freeze('scan-3', 'scan-4', reason('s'), 1);
+      await s.claim({ type: 'email', value: 'scan@example.com' }, 'scan-0');
+      await s.appendHistory([{ kind: 'split', profileId: 'scan-0', into: 'scan-9', identifier: { type: 'email', value: 'x@y.z' }, at: NOW }]);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await s.scanProfiles(cursor, 3);
+        seen.push(...page.profiles.map((p) => p.id));
+        cursor = page.cursor;
+        pages++;
+      } while (cursor !== undefined && pages < 20);
+      expect(seen.sort()).toEqual(ids);
+      expect(pages).toBeGreaterThan(1);
     });
   });
 }

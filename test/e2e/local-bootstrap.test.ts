@@ -2,6 +2,7 @@ import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, PutItemCom
 import { describe, expect, it } from 'vitest';
 import { DynamoDbProfileStore } from '../../lambdas/adapters/aws/dynamodb-profile-store.js';
 import { CountingTelemetry } from '../../lambdas/adapters/local/counting-telemetry.js';
+import { ProfilesTableDefinition } from '../../lambdas/contracts.js';
 import { emptyProfile } from '../../lambdas/domain/profile.js';
 import { outboxBucket } from '../../lambdas/domain/profile-write.js';
 import { createLocalResources } from '../../local/bootstrap.js';
@@ -35,15 +36,35 @@ async function indexes(name: string): Promise<string[]> {
   return (Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName!);
 }
 
+const allIndexes = (ProfilesTableDefinition.indexes ?? []).map((index) => index.name);
+
 async function tableNames(): Promise<string[]> {
   return (await fixture.clients.dynamodb.send(new ListTablesCommand({}))).TableNames ?? [];
 }
 
-describe('the local bootstrap on a data dir from before the outbox index', () => {
+describe('the local bootstrap on a data dir from before the outbox and due indexes', () => {
+  it('adds the due index to a table that has only the outbox index, keeping every item', async () => {
+    const { dynamodb } = fixture.clients;
+    const outbox = ProfilesTableDefinition.indexes![0]!;
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: 'outbox-only',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }, { AttributeName: 'ob', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+        GlobalSecondaryIndexes: [{ IndexName: outbox.name, KeySchema: [{ AttributeName: 'ob', KeyType: 'HASH' }, { AttributeName: 'pk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await dynamodb.send(new PutItemCommand({ TableName: 'outbox-only', Item: { pk: { S: 'p#x' }, sk: { S: 'profile' }, ob: { S: '1' } } }));
+    await createLocalResources(fixture.clients, { ...fixture.settings, profilesTable: 'outbox-only' });
+    expect(await indexes('outbox-only')).toEqual(allIndexes);
+    expect(await itemCount('outbox-only')).toBe(1);
+  });
+
   it('rebuilds the profiles table with the index, keeping every item, and the outbox feed works', async () => {
     await oldTable('old-profiles', 60);
     await createLocalResources(fixture.clients, { ...fixture.settings, profilesTable: 'old-profiles' });
-    expect(await indexes('old-profiles')).toEqual(['outbox']);
+    expect(await indexes('old-profiles')).toEqual(allIndexes);
     expect(await itemCount('old-profiles')).toBe(60);
     expect(await tableNames()).not.toContain('old-profiles-migrating');
 
@@ -60,7 +81,7 @@ describe('the local bootstrap on a data dir from before the outbox index', () =>
     await oldTable('cut-out', 30);
     await oldTable('cut-out-migrating', 5);
     await createLocalResources(fixture.clients, { ...fixture.settings, profilesTable: 'cut-out' });
-    expect(await indexes('cut-out')).toEqual(['outbox']);
+    expect(await indexes('cut-out')).toEqual(allIndexes);
     expect(await itemCount('cut-out')).toBe(30);
     expect(await tableNames()).not.toContain('cut-out-migrating');
   });
@@ -68,7 +89,7 @@ describe('the local bootstrap on a data dir from before the outbox index', () =>
   it('finishes a migration that was interrupted after the original was dropped', async () => {
     await oldTable('cut-back-migrating', 30);
     await createLocalResources(fixture.clients, { ...fixture.settings, profilesTable: 'cut-back' });
-    expect(await indexes('cut-back')).toEqual(['outbox']);
+    expect(await indexes('cut-back')).toEqual(allIndexes);
     expect(await itemCount('cut-back')).toBe(30);
     expect(await tableNames()).not.toContain('cut-back-migrating');
   });

@@ -91,6 +91,8 @@ function crashingStore(inner: ProfileStore, failAfter: number): ProfileStore {
     release: gate((...a: Parameters<ProfileStore['release']>) => inner.release(...a)),
     appendHistory: gate((...a: Parameters<ProfileStore['appendHistory']>) => inner.appendHistory(...a)),
     pendingOutbound: (...a) => inner.pendingOutbound(...a),
+    dueProfiles: (...a) => inner.dueProfiles(...a),
+    scanProfiles: (...a) => inner.scanProfiles(...a),
     acknowledgeOutbound: gate((...a: Parameters<ProfileStore['acknowledgeOutbound']>) => inner.acknowledgeOutbound(...a)),
   };
 }

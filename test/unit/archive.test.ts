@@ -4,6 +4,7 @@ import { noTelemetry, silentLogger } from '../../lambdas/adapters/silent-observa
 import type { PutObjectInput } from '../../lambdas/ports/object-store.js';
 import { InMemoryObjectStore } from '../../lambdas/adapters/memory/in-memory-object-store.js';
 import { archiveBatch } from '../../lambdas/use-cases/archive.js';
+import { defaultProfileConfig } from '../../lambdas/domain/profile-config.js';
 import type { DeliveredRecord } from '../../lambdas/ports/event-stream.js';
 
 /** The in-memory bucket, failing every put under `failPrefix` as if S3 were down. */
@@ -28,7 +29,7 @@ const rows = (lake: MemoryLake, key: string) =>
   gunzipSync(lake.objects.get(key)!).toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('archiveBatch', () => {
-  const deps = (lake: MemoryLake) => ({ lake, telemetry: noTelemetry, logger: silentLogger });
+  const deps = (lake: MemoryLake) => ({ lake, config: defaultProfileConfig, telemetry: noTelemetry, logger: silentLogger });
 
   it('writes one gzip NDJSON object per event date, keyed by the sequence range, with JSON text columns', async () => {
     const lake = new MemoryLake();

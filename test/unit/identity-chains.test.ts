@@ -23,7 +23,7 @@ function world(store: InMemoryProfileStore = new InMemoryProfileStore()) {
     ...deps,
     lakeObjects,
     // The timeline query returns the person's events newest first; the service filters by identifiers itself.
-    lake: { query: async () => [...lake].sort((a, b) => (a.timestamp < b.timestamp ? 1 : -1)).map((e) => toLakeRow(e) as unknown as Record<string, unknown>) },
+    lake: { query: async () => [...lake].sort((a, b) => (a.timestamp < b.timestamp ? 1 : -1)).map((e) => toLakeRow(e, config) as unknown as Record<string, unknown>) },
   });
   const resolve = async (events: CollectedEvent[], on: ProfileStore = store): Promise<void> => {
     lake.push(...events);

@@ -17,7 +17,7 @@ describe('every link explained', () => {
     const store = new InMemoryProfileStore();
     const lake: CollectedEvent[] = [];
     const deps = { store, config, telemetry: noTelemetry, logger: silentLogger, now: () => NOW };
-    const service = new ProfileService({ ...deps, lakeObjects: new InMemoryObjectStore(), lake: { query: async () => lake.map((e) => toLakeRow(e) as unknown as Record<string, unknown>) } });
+    const service = new ProfileService({ ...deps, lakeObjects: new InMemoryObjectStore(), lake: { query: async () => lake.map((e) => toLakeRow(e, config) as unknown as Record<string, unknown>) } });
     const events = [
       collected({ messageId: 'm1', type: 'identify', anonymousId: 'laptop', traits: { email: 'ana@example.com' }, at: '2026-11-01T10:00:00Z' }),
       collected({ messageId: 'm2', type: 'identify', anonymousId: 'phone', traits: { phone: '+351 912 345 678' }, at: '2026-11-01T10:01:00Z' }),

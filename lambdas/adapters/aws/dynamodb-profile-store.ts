@@ -6,6 +6,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   paginateQuery,
   paginateScan,
   UpdateItemCommand,
@@ -15,11 +16,11 @@ import {
   type KeysAndAttributes,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { OutboxIndex } from '../../contracts.js';
+import { DueIndex, OutboxIndex } from '../../contracts.js';
 import type { HistoryEntry, MergeReason } from '../../domain/identity-graph.js';
 import { identifierDigest, identifierKey, type Identifier } from '../../domain/identifiers.js';
 import type { ProfileState } from '../../domain/profile.js';
-import { ConcurrentUpdateError, type PendingOutbound, type ProfileStore, type ProfileWrite, type VersionedProfile } from '../../ports/profile-store.js';
+import { ConcurrentUpdateError, type PendingOutbound, type ProfilePage, type ProfileStore, type ProfileWrite, type VersionedProfile } from '../../ports/profile-store.js';
 import type { Telemetry } from '../../ports/telemetry.js';
 import { backoffDelay, sleep } from '../../support/retry.js';
 import {
@@ -36,6 +37,8 @@ import {
   profileItem,
   profileKey,
   ProfileSortKey,
+  dueTimeText,
+  profileIdOf,
   type Item,
 } from './profile-item-codec.js';
 
@@ -75,9 +78,10 @@ export class DynamoDbProfileStore implements ProfileStore {
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: profileKey(id),
-        UpdateExpression: 'SET #to = :to, #r = :r, #v = #v + :one',
+        // A merged-away profile is never due: its survivor carries its memberships' times.
+        UpdateExpression: 'SET #to = :to, #r = :r, #v = #v + :one REMOVE #db, #dt',
         ConditionExpression: '#v = :expected AND attribute_not_exists(#to)',
-        ExpressionAttributeNames: { '#to': 'to', '#r': 'r', '#v': 'v' },
+        ExpressionAttributeNames: { '#to': 'to', '#r': 'r', '#v': 'v', '#db': DueIndex.bucketAttribute, '#dt': DueIndex.timeAttribute },
         ExpressionAttributeValues: { ':to': { S: to }, ':r': { S: JSON.stringify(reason) }, ':one': { N: '1' }, ':expected': { N: String(expectedVersion) } },
         ReturnConsumedCapacity: 'TOTAL',
       }),
@@ -253,6 +257,38 @@ export class DynamoDbProfileStore implements ProfileStore {
         await sleep(backoffDelay(attempt, 20, 1_000));
       }
     }
+  }
+
+  async dueProfiles(bucket: number, until: number, limit = 100): Promise<string[]> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: DueIndex.name,
+        KeyConditionExpression: '#b = :b AND #t <= :until',
+        ExpressionAttributeNames: { '#b': DueIndex.bucketAttribute, '#t': DueIndex.timeAttribute },
+        ExpressionAttributeValues: { ':b': { S: String(bucket) }, ':until': { S: dueTimeText(until) } },
+        Limit: limit,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    this.record(result.ConsumedCapacity ? [result.ConsumedCapacity] : undefined, 'read');
+    return (result.Items ?? []).map(profileIdOf);
+  }
+
+  async scanProfiles(cursor?: string, limit = 200): Promise<ProfilePage> {
+    const result = await this.client.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        FilterExpression: 'sk = :profile',
+        ExpressionAttributeValues: { ':profile': { S: ProfileSortKey } },
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Item } : {}),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    this.record(result.ConsumedCapacity ? [result.ConsumedCapacity] : undefined, 'read');
+    const next = result.LastEvaluatedKey ? Buffer.from(JSON.stringify(result.LastEvaluatedKey)).toString('base64url') : undefined;
+    return { profiles: (result.Items ?? []).map(decodeProfileItem), ...(next ? { cursor: next } : {}) };
   }
 
   /**

@@ -1,10 +1,10 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { OutboxIndex } from '../../contracts.js';
+import { DueIndex, OutboxIndex } from '../../contracts.js';
 import { historyEntryKey, type HistoryEntry, type MergeReason } from '../../domain/identity-graph.js';
 import { identifierDigest, type Identifier } from '../../domain/identifiers.js';
 import { MessageDigestBytes, type ProfileState, type SeenGeneration } from '../../domain/profile.js';
-import { outboxBucket, type OutboundChange } from '../../domain/profile-write.js';
+import { dueBucket, outboxBucket, type OutboundChange } from '../../domain/profile-write.js';
 import type { PendingOutbound, ProfileWrite, VersionedProfile } from '../../ports/profile-store.js';
 
 /**
@@ -83,7 +83,17 @@ export function outboxAttributes(profileId: string, outbox: readonly OutboundCha
 
 export const decodeOutbox = (item: Item): OutboundChange[] => (item.o?.S ? (JSON.parse(item.o.S) as OutboundChange[]) : []);
 
-/** The whole profile item a write puts: state, dedupe memory, outbox, and the next version. */
+/** `dt` as stored: fixed-width digits, so text order is time order. */
+export const dueTimeText = (at: number): string => String(Math.max(0, Math.floor(at))).padStart(13, '0');
+
+/** The due feed attributes of a profile whose memberships may change at a known instant; none otherwise. */
+export function dueAttributes(state: ProfileState): Item {
+  const due = state.segments?.due;
+  if (due === undefined) return {};
+  return { [DueIndex.bucketAttribute]: { S: String(dueBucket(state.id)) }, [DueIndex.timeAttribute]: { S: dueTimeText(due) } };
+}
+
+/** The whole profile item a write puts: state, dedupe memory, outbox, due time, and the next version. */
 export function profileItem(write: ProfileWrite): Item {
   const { d, s } = encodeState(write.state);
   return {
@@ -92,6 +102,7 @@ export function profileItem(write: ProfileWrite): Item {
     d: { B: d },
     ...(s.length > 0 ? { s: { B: s } } : {}),
     ...outboxAttributes(write.state.id, write.outbox),
+    ...dueAttributes(write.state),
   };
 }
 

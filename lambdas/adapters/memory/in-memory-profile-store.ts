@@ -1,8 +1,8 @@
 import { historyEntryKey, type HistoryEntry, type MergeReason } from '../../domain/identity-graph.js';
 import { identifierDigest, identifierKey, type Identifier } from '../../domain/identifiers.js';
 import type { ProfileState } from '../../domain/profile.js';
-import { outboxBucket, type OutboundChange } from '../../domain/profile-write.js';
-import { ConcurrentUpdateError, type PendingOutbound, type ProfileStore, type ProfileWrite, type VersionedProfile } from '../../ports/profile-store.js';
+import { dueBucket, outboxBucket, type OutboundChange } from '../../domain/profile-write.js';
+import { ConcurrentUpdateError, type PendingOutbound, type ProfilePage, type ProfileStore, type ProfileWrite, type VersionedProfile } from '../../ports/profile-store.js';
 
 interface ProfileItem {
   version: number;
@@ -122,6 +122,23 @@ export class InMemoryProfileStore implements ProfileStore {
       item.version++;
     }
     return removed;
+  }
+
+  async dueProfiles(bucket: number, until: number, limit = 100): Promise<string[]> {
+    return [...this.items]
+      .filter(([id, item]) => !item.redirect && item.state?.segments?.due !== undefined && item.state.segments.due <= until && dueBucket(id) === bucket)
+      .sort(([, a], [, b]) => a.state!.segments!.due! - b.state!.segments!.due!)
+      .slice(0, limit)
+      .map(([id]) => id);
+  }
+
+  async scanProfiles(cursor?: string, limit = 200): Promise<ProfilePage> {
+    const ids = [...this.items.keys()].sort();
+    const start = cursor === undefined ? 0 : ids.findIndex((id) => id > cursor);
+    const page = start === -1 ? [] : ids.slice(start, start + limit);
+    const profiles = await this.profiles(page);
+    const last = page.at(-1);
+    return { profiles, ...(last !== undefined && start + limit < ids.length ? { cursor: last } : {}) };
   }
 
   /** Every live profile, as DynamoDbProfileStore.scanLiveProfiles lists them. */
