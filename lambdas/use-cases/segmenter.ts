@@ -278,7 +278,9 @@ export class Segmenter {
       for (const [profileId, seeds] of byProfile) await this.evaluate(profileId, set, { mode: 'changed' }, () => true, (state) => withTracks(state, seeds));
       profiles += byProfile.size;
       const last = [...byProfile.keys()].at(-1);
-      const progress = { profilesSeeded: current.profilesSeeded + byProfile.size, eventsSeeded: current.eventsSeeded + events };
+      // Rows come ordered by profile: one profile's rows may straddle two pages, and counts once.
+      const continued = current.seededThrough !== undefined && byProfile.has(current.seededThrough) ? 1 : 0;
+      const progress = { profilesSeeded: current.profilesSeeded + byProfile.size - continued, eventsSeeded: current.eventsSeeded + events };
       if (page.next === undefined) {
         // Seeded: live writes evaluate the segments from now on; the scan waits until every function knows.
         current = await this.saveJob(current, { ...progress, phase: 'evaluating', notBefore: this.deps.now().getTime() + this.deps.timing.definitionsMaxAgeMs, query: undefined });

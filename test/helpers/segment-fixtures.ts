@@ -35,7 +35,14 @@ export function standardWorkloadEvents(options: { readonly events: number; reado
 export function writeLocalLake(
   s3Directory: string,
   bucket: string,
-  contents: { readonly events: readonly CollectedEvent[]; readonly profiles: readonly ProfileState[]; readonly config: ProfileConfig; readonly recordedAt: string },
+  contents: {
+    readonly events: readonly CollectedEvent[];
+    readonly profiles: readonly ProfileState[];
+    readonly config: ProfileConfig;
+    readonly recordedAt: string;
+    /** Names the objects, so a second call adds to the lake rather than replacing. @default 'part' */
+    readonly name?: string;
+  },
 ): void {
   const write = (prefix: string, dt: string, name: string, rows: readonly unknown[]): void => {
     const dir = join(s3Directory, bucket, prefix, `dt=${dt}`);
@@ -47,7 +54,7 @@ export function writeLocalLake(
     const dt = eventDate(event.timestamp);
     byDate.set(dt, [...(byDate.get(dt) ?? []), toLakeRow(event, contents.config)]);
   }
-  for (const [dt, rows] of byDate) write(LakeLayout.eventsPrefix, dt, 'part', rows);
+  for (const [dt, rows] of byDate) write(LakeLayout.eventsPrefix, dt, contents.name ?? 'part', rows);
   const identities = contents.profiles.flatMap((p) => p.identifiers.map((id) => ({ identifier: identifierKey(id), profile_id: p.id, recorded_at: contents.recordedAt })));
-  write(LakeLayout.identitiesPrefix, contents.recordedAt.slice(0, 10), 'identities', identities);
+  write(LakeLayout.identitiesPrefix, contents.recordedAt.slice(0, 10), `${contents.name ?? 'part'}-identities`, identities);
 }

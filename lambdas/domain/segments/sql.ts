@@ -348,7 +348,7 @@ export interface SeedTrack {
 
 /**
  * The backfill's query: every profile's track entries for the given tracks, as the lake holds
- * them at `at`, in profile order, from after `afterProfile` when resuming. Entries older than a
+ * them at `at`, in profile order, from `afterProfile` on when resuming (its rows may have straddled a page, so it is read again whole). Entries older than a
  * track's horizon are left out: they could never count again.
  */
 export function seedSql(tracks: readonly SeedTrack[], at: number, afterProfile?: string): string {
@@ -360,7 +360,7 @@ export function seedSql(tracks: readonly SeedTrack[], at: number, afterProfile?:
     `${EventsCte},`,
     `seeds AS (\n${indent(branches.join('\nUNION ALL\n'))}\n)`,
     'SELECT profile_id, track, message_id, "timestamp", v FROM seeds',
-    ...(afterProfile === undefined ? [] : [`WHERE profile_id > ${text(afterProfile)}`]),
+    ...(afterProfile === undefined ? [] : [`WHERE profile_id >= ${text(afterProfile)}`]),
     'ORDER BY profile_id, track, "timestamp" DESC',
   ].join('\n');
 }
