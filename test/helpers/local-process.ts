@@ -57,9 +57,9 @@ export async function startRuntimeProcess(dataDir: string, env: Record<string, s
   }
 }
 
-/** Runs the real `npm run query` command and parses its NDJSON output. */
-export async function queryCommand(dataDir: string, sql: string): Promise<Record<string, unknown>[]> {
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'local/query.ts', sql], {
+/** Runs the real `npm run query` command (with a statement, or `--segment <id>` and its options) and parses its NDJSON output. */
+export async function queryCommand(dataDir: string, ...args: string[]): Promise<Record<string, unknown>[]> {
+  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', 'local/query.ts', ...args], {
     cwd: root,
     env: { ...process.env, CDP_DATA_DIR: dataDir },
     maxBuffer: 64 * 1024 * 1024,
