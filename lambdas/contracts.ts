@@ -186,7 +186,7 @@ export const ProfilesTableDefinition: TableDefinition = {
       name: OutboxIndex.name,
       partitionKey: { name: OutboxIndex.bucketAttribute, type: 'S' },
       sortKey: { name: 'pk', type: 'S' },
-      projected: ['v', 'o'],
+      // Keys only: with the outbox projected, every change to a pending outbox would be an index write too.
     },
     {
       name: DueIndex.name,

@@ -205,13 +205,15 @@ export class Segmenter {
       if (!started) return none;
       job = started;
     }
+    let profilesSeeded = 0;
     if (job.phase === 'seeding') {
       const seeded = await this.seed(job, set, deadline);
       if (seeded.more) return { ...none, profilesSeeded: seeded.profiles, more: true };
       job = seeded.job;
+      profilesSeeded = seeded.profiles;
     }
-    if (now < (job.notBefore ?? 0)) return { ...none, more: true };
-    return this.evaluateAll(job, deadline);
+    if (now < (job.notBefore ?? 0)) return { ...none, profilesSeeded, more: true };
+    return { ...(await this.evaluateAll(job, deadline)), profilesSeeded };
   }
 
   /** A job for every segment whose wait is over and every segment being deleted; undefined when there is none. */

@@ -1,6 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { HandlerName } from '../../lambdas/contracts.js';
 import type { Clients } from '../../lambdas/composition.js';
 import type { RuntimeInstrumentation } from '../runtime.js';
+import { ProfilesTableDefinition } from '../../lambdas/contracts.js';
+import { IndexWriteModel, updateEffects } from './index-writes.js';
 import { Prices } from './prices.js';
 
 /** DynamoDB operations that can report consumed capacity. */
@@ -29,6 +32,14 @@ export class Meter {
   dynamoWru = 0;
   dynamoRru = 0;
   readonly invocations = new Map<HandlerName, number[]>();
+  /** The profiles table's index writes, which dynalite does not report (index-writes.ts). */
+  readonly indexWrites = new IndexWriteModel(ProfilesTableDefinition);
+  /** Which function a call comes from, so units can be told apart by function. */
+  private readonly caller = new AsyncLocalStorage<HandlerName>();
+  /** DynamoDB write units (table and index) by the function that caused them. */
+  readonly writeUnitsByFunction = new Map<string, number>();
+  /** DynamoDB capacity units by command, to see where they go. */
+  readonly capacityByCommand = new Map<string, number>();
   /** Called after each resolver batch with the records' stream arrival times (ms). */
   onResolved?: (arrivals: readonly number[], doneAt: number) => void;
 
@@ -39,19 +50,31 @@ export class Meter {
     };
   }
 
+  constructor(private readonly profilesTable?: string) {}
+
+  /** Table and index write units together, as the bill counts them. */
+  get dynamoWriteUnits(): number {
+    return this.dynamoWru + this.indexWrites.total;
+  }
+
   count(service: string, command: string): number {
     return this.calls.get(`${service}.${command}`) ?? 0;
   }
 
   private instrumentClients(clients: Clients): void {
-    const add = (service: string, client: unknown, before?: (command: string, input: Record<string, unknown>) => void, after?: (command: string, output: Record<string, unknown>) => void): void => {
+    const add = (
+      service: string,
+      client: unknown,
+      before?: (command: string, input: Record<string, unknown>) => void,
+      after?: (command: string, output: Record<string, unknown>, input: Record<string, unknown>) => void,
+    ): void => {
       (client as MiddlewareClient).middlewareStack.add(
         (next, context) => async (args) => {
           const command = context.commandName ?? 'unknown';
           this.calls.set(`${service}.${command}`, (this.calls.get(`${service}.${command}`) ?? 0) + 1);
           before?.(command, args.input);
           const result = await next(args);
-          after?.(command, result.output);
+          after?.(command, result.output, args.input);
           return result;
         },
         { step: 'initialize', name: 'benchMeter' },
@@ -63,12 +86,18 @@ export class Meter {
       (command, input) => {
         if (CapacityOperations.has(command)) input.ReturnConsumedCapacity = 'TOTAL';
       },
-      (command, output) => {
+      (command, output, input) => {
+        const indexBefore = this.indexWrites.total;
+        if (this.profilesTable) this.modelIndexWrites(command, input);
+        const fn = this.caller.getStore() ?? 'other';
         const consumed = output.ConsumedCapacity as Capacity | Capacity[] | undefined;
         const units = [consumed ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
         const isRead = ['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand'].includes(command);
         if (isRead) this.dynamoRru += units;
         else this.dynamoWru += units;
+        const writes = (isRead ? 0 : units) + this.indexWrites.total - indexBefore;
+        if (writes > 0) this.writeUnitsByFunction.set(fn, (this.writeUnitsByFunction.get(fn) ?? 0) + writes);
+        this.capacityByCommand.set(command, (this.capacityByCommand.get(command) ?? 0) + units);
       },
     );
     add('kinesis', clients.kinesis, (command, input) => {
@@ -83,6 +112,23 @@ export class Meter {
     add('s3', clients.s3);
   }
 
+  private modelIndexWrites(command: string, input: Record<string, unknown>): void {
+    type Item = Parameters<IndexWriteModel['written']>[0];
+    const table = input.TableName;
+    if (command === 'PutItemCommand' && table === this.profilesTable) this.indexWrites.written(input.Item as Item, input.Item as Item);
+    else if (command === 'DeleteItemCommand' && table === this.profilesTable) this.indexWrites.written(input.Key as Item, undefined);
+    else if (command === 'UpdateItemCommand' && table === this.profilesTable) {
+      const { removed, set } = updateEffects(input);
+      this.indexWrites.updated(input.Key as Item, removed, set);
+    } else if (command === 'BatchWriteItemCommand') {
+      const requests = (input.RequestItems as Record<string, Array<{ PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }>> | undefined)?.[this.profilesTable!] ?? [];
+      for (const r of requests) {
+        if (r.PutRequest) this.indexWrites.written(r.PutRequest.Item, r.PutRequest.Item);
+        else if (r.DeleteRequest) this.indexWrites.written(r.DeleteRequest.Key, undefined);
+      }
+    }
+  }
+
   private time<H extends (event: never) => Promise<unknown>>(name: HandlerName, handler: H): H {
     const durations = this.invocations.get(name) ?? [];
     this.invocations.set(name, durations);
@@ -90,7 +136,7 @@ export class Meter {
       if (name === 'ingest') this.countApiRequest(event);
       const started = performance.now();
       try {
-        return await handler(event);
+        return await this.caller.run(name, () => handler(event));
       } finally {
         durations.push(performance.now() - started);
         if (name === 'resolver' && this.onResolved) this.onResolved(arrivalsOf(event), Date.now());

@@ -12,9 +12,22 @@ export interface BenchReport {
   readonly lambdaGbSecondsPerMillion: number;
   readonly freshnessP50Ms: number;
   readonly freshnessP99Ms: number;
-  /** Reserved until segments are measured. */
+  /** From an event's arrival on the stream to the membership change it caused (null without segments). */
   readonly segmentFreshnessP50Ms: number | null;
   readonly segmentFreshnessP99Ms: number | null;
+  /** DynamoDB write units (table and index) per event, by the function that caused them. */
+  readonly ddbWruPerEventByFunction: Readonly<Record<string, number>>;
+  /** Segment entries and exits recorded per event of the throughput run. */
+  readonly membershipChangesPerEvent: number;
+  /** One segment backfilled over the whole lake after the run: the wait it owes (definitions cache and archiver), then the work. */
+  readonly backfill: {
+    readonly totalMs: number;
+    readonly waitMs: number;
+    readonly workMs: number;
+    readonly profilesSeeded: number;
+    readonly profilesEvaluated: number;
+    readonly members: number;
+  };
   readonly bundleBytes: Readonly<Record<HandlerName, number>>;
   readonly coldInitMs: Readonly<Record<HandlerName, number>>;
   readonly counts: Omit<MeteredCounts, 'events' | 'kinesisOnDemandBytesIn' | 'streamConsumers'>;
@@ -30,6 +43,7 @@ export interface BenchReport {
     readonly archiverBatch: number;
     readonly archiverWindowS: number;
     readonly freshnessSamples: number;
+    readonly segmentFreshnessSamples: number;
     readonly workload: string;
   };
 }

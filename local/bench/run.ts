@@ -12,6 +12,7 @@ import { localSettings } from '../settings.js';
 import { pipelineProgress, startLocalRuntime, type LocalRuntime } from '../runtime.js';
 import { measureBundles } from './bundles.js';
 import { workloadBodies } from './workload.js';
+import { benchSegments } from './segments.js';
 import { priceRun, type MeteredCounts } from './cost-model.js';
 import { captureLogs, Meter } from './metering.js';
 import { Anchors } from './prices.js';
@@ -32,9 +33,10 @@ Environment:
   BENCH_CONCURRENCY        requests in flight (default 4)
   BENCH_FRESHNESS_SECONDS  how long to send paced traffic for the freshness figures (default 10)
   BENCH_WORKLOAD           a workload file instead of the standard one
+  BENCH_SEGMENTS           segments defined before the run (default 0; the issue's axis is 1, 10, 100)
   CDP_SHARDS               stream shards (default 1, as deployed)`,
 });
-import { StreamConsumers, type HandlerName, type StreamConsumerDefinition } from '../../lambdas/contracts.js';
+import { SegmentTiming, StreamConsumers, type HandlerName, type StreamConsumerDefinition } from '../../lambdas/contracts.js';
 
 const env = process.env;
 const int = (name: string, fallback: number): number => {
@@ -51,7 +53,7 @@ const settings = {
   rate: int('BENCH_RATE', 100),
   concurrency: int('BENCH_CONCURRENCY', 4),
   freshnessSeconds: int('BENCH_FRESHNESS_SECONDS', 10),
-  segments: env.BENCH_SEGMENTS ? Number(env.BENCH_SEGMENTS) : 0,
+  segments: env.BENCH_SEGMENTS === undefined || env.BENCH_SEGMENTS === '0' ? 0 : int('BENCH_SEGMENTS', 0),
   shards: int('CDP_SHARDS', Deployed.shards),
   workload: env.BENCH_WORKLOAD ?? 'standard (local/bench/standard-workload.mjs)',
 };
@@ -108,7 +110,8 @@ async function main(): Promise<void> {
   const lines = workloadBodies({ events: settings.events, ...(env.BENCH_WORKLOAD ? { file: env.BENCH_WORKLOAD } : {}) });
   const events = lines.reduce((n, line) => n + (JSON.parse(line) as { batch: unknown[] }).batch.length, 0);
   process.env.POWERTOOLS_LOG_LEVEL = 'INFO'; // as deployed, so log volume is what CloudWatch would ingest
-  const meter = new Meter();
+  const runtimeSettings = localSettings({ CDP_DATA_DIR: '', CDP_PORT: '0', CDP_SHARDS: String(settings.shards) });
+  const meter = new Meter(runtimeSettings.profilesTable);
   const stopLogs = captureLogs();
   const dataDir = mkdtempSync(join(tmpdir(), 'cdp-bench-'));
   let runtime: LocalRuntime | undefined;
@@ -123,29 +126,53 @@ async function main(): Promise<void> {
         },
         // S3 notifications trigger imports in AWS; the local scanner's listing is not part of that bill.
         importScanIntervalMs: 3_600_000,
+        // The segmentation function runs once per minute of traffic at BENCH_RATE (see scheduleSegmenter), not of replay.
+        segmenterIntervalMs: 3_600_000,
       },
       meter.instrumentation(),
     );
+    const definitions = benchSegments(settings.segments);
+    for (const segment of definitions) await admin(runtime, 'PUT', `/v1/segments/${segment.id}`, { name: segment.name, condition: segment.condition });
+    if (definitions.length > 0) await segmentsReady(runtime);
     const baseline = snapshot(meter);
+    const segmenterBefore = meter.lambdaUsage().segmenter ?? { invocations: 0, billedMs: 0 };
+    const writesBefore = new Map(meter.writeUnitsByFunction);
 
     // Throughput: the whole workload, as fast as the machine takes it.
     const started = performance.now();
     const stopProgress = reportProgress(runtime, events, started);
+    const stopSchedule = scheduleSegmenter(runtime);
     let next = 0;
     await Promise.all(
       Array.from({ length: settings.concurrency }, async () => {
         while (next < lines.length) await post(runtime!, lines[next++]!);
       }),
     );
-    await settled(runtime, events, 10 * 60 * 1000).finally(stopProgress);
+    await settled(runtime, events, 10 * 60 * 1000).finally(() => {
+      stopProgress();
+      stopSchedule();
+    });
     const elapsedS = (performance.now() - started) / 1000;
+    // What the schedule would do meanwhile: due profiles, and membership changes to the lake.
+    while ((await runtime.runSegmenter()).more);
     const counts = since(snapshot(meter), baseline);
-    const lambda = meter.lambdaUsage();
+    const lambda = scheduledSegmenter(meter.lambdaUsage(), segmenterBefore, events);
     const invocations = Object.values(lambda).reduce((n, u) => n + u.invocations, 0);
+    const membershipChanges = runtime.telemetry.snapshot().OutboundChangesRecorded ?? 0;
+    const writeUnitsByFunction = Object.fromEntries([...meter.writeUnitsByFunction].map(([fn, units]) => [fn, round((units - (writesBefore.get(fn) ?? 0)) / events)]));
 
     // Freshness: paced traffic at BENCH_RATE, timed from stream arrival to the profile write.
     const latencies: number[] = [];
-    meter.onResolved = (arrivals, doneAt) => latencies.push(...arrivals.map((a) => doneAt - a));
+    // Membership changes are written with the profile: their lag is that of the batches that changed one.
+    const segmentLatencies: number[] = [];
+    let changesSoFar = runtime.telemetry.snapshot().OutboundChangesRecorded ?? 0;
+    const telemetry = runtime.telemetry;
+    meter.onResolved = (arrivals, doneAt) => {
+      latencies.push(...arrivals.map((a) => doneAt - a));
+      const changes = telemetry.snapshot().OutboundChangesRecorded ?? 0;
+      if (changes > changesSoFar) segmentLatencies.push(...arrivals.map((a) => doneAt - a));
+      changesSoFar = changes;
+    };
     const perTick = Math.max(1, Math.round(settings.rate / 10));
     const fresh = lines.flatMap((line) => (JSON.parse(line) as { batch: Array<Record<string, unknown>> }).batch);
     const ticks = settings.freshnessSeconds * 10;
@@ -161,8 +188,13 @@ async function main(): Promise<void> {
     }
     await Promise.all(sends);
     await settled(runtime, events + ticks * perTick, 60_000);
-    process.stderr.write('  measuring bundles and cold starts\n');
     latencies.sort((a, b) => a - b);
+    segmentLatencies.sort((a, b) => a - b);
+
+    // Backfill: one more segment over everything the lake now holds.
+    process.stderr.write('  backfilling a segment over the whole lake\n');
+    const backfill = await measureBackfill(runtime);
+    process.stderr.write('  measuring bundles and cold starts\n');
 
     const bytesStored = storedBytes(join(runtime.endpoints.s3Directory, runtime.endpoints.lakeBucket, 'events'));
     await Promise.race([runtime.stop(), sleep(15_000)]);
@@ -199,8 +231,11 @@ async function main(): Promise<void> {
       lambdaGbSecondsPerMillion: round(cost.lambdaGbSecondsPerMillion, 2),
       freshnessP50Ms: Math.round(percentile(latencies, 50)),
       freshnessP99Ms: Math.round(percentile(latencies, 99)),
-      segmentFreshnessP50Ms: null,
-      segmentFreshnessP99Ms: null,
+      segmentFreshnessP50Ms: settings.segments > 0 && segmentLatencies.length > 0 ? Math.round(percentile(segmentLatencies, 50)) : null,
+      segmentFreshnessP99Ms: settings.segments > 0 && segmentLatencies.length > 0 ? Math.round(percentile(segmentLatencies, 99)) : null,
+      membershipChangesPerEvent: round(membershipChanges / events),
+      ddbWruPerEventByFunction: writeUnitsByFunction,
+      backfill,
       bundleBytes: bundles.bundleBytes,
       coldInitMs: bundles.coldInitMs,
       counts: {
@@ -228,10 +263,12 @@ async function main(): Promise<void> {
         archiverBatch,
         archiverWindowS: Deployed.archiver.batchingWindowSeconds,
         freshnessSamples: latencies.length,
+        segmentFreshnessSamples: segmentLatencies.length,
         workload: settings.workload,
       },
     };
     print(report, cost.lines);
+    process.stderr.write(`  DynamoDB capacity by command (whole run): ${JSON.stringify(Object.fromEntries(meter.capacityByCommand))}, index writes ${JSON.stringify(Object.fromEntries(meter.indexWrites.units))}\n`);
     console.log(JSON.stringify(report));
   } finally {
     stopLogs();
@@ -239,6 +276,82 @@ async function main(): Promise<void> {
     await Promise.race([runtime?.stop(), sleep(15_000)]);
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+async function admin(runtime: LocalRuntime, method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${runtime.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${runtime.settings.adminToken}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as unknown;
+}
+
+/**
+ * The replay runs far faster than BENCH_RATE, so a wall-clock schedule would let outboxes fill up
+ * (and be rewritten) for many minutes of traffic between runs: the segmentation function runs
+ * instead after each minute's worth of events at BENCH_RATE has been resolved, as the deployed
+ * schedule would at that rate.
+ */
+function scheduleSegmenter(runtime: LocalRuntime): () => void {
+  const eventsPerRun = settings.rate * SegmentTiming.scheduleMinutes * 60;
+  let next = eventsPerRun;
+  const timer = setInterval(() => {
+    if (pipelineProgress(runtime).resolved < next) return;
+    next += eventsPerRun;
+    void runtime.runSegmenter().catch((error: Error) => process.stderr.write(`  segmenter run failed: ${error.message}\n`));
+  }, 100);
+  return () => clearInterval(timer);
+}
+
+/** Runs the segmentation function until every segment is ready (their backfills done). */
+async function segmentsReady(runtime: LocalRuntime, timeoutMs = 30 * 60 * 1000): Promise<{ profilesSeeded: number; profilesEvaluated: number }> {
+  const deadline = Date.now() + timeoutMs;
+  const work = { profilesSeeded: 0, profilesEvaluated: 0 };
+  for (;;) {
+    const { segments } = (await admin(runtime, 'GET', '/v1/segments')) as { segments: Array<{ status: string }> };
+    if (segments.every((s) => s.status === 'ready')) return work;
+    if (Date.now() > deadline) throw new Error('segments did not become ready');
+    const report = await runtime.runSegmenter();
+    work.profilesSeeded += report.profilesSeeded;
+    work.profilesEvaluated += report.profilesEvaluated;
+    if (!report.more) await sleep(250);
+  }
+}
+
+/** Defines one segment over the whole lake and times its backfill: the wait it owes the definition cache and the archiver, then the work. */
+async function measureBackfill(runtime: LocalRuntime): Promise<NonNullable<BenchReport['backfill']>> {
+  const requested = Date.now();
+  const created = (await admin(runtime, 'PUT', '/v1/segments/bench-backfill', {
+    name: 'Spent over 150 in 90 days',
+    condition: { event: 'Order Completed', within: 'P90D', sum: { property: 'revenue', op: 'gt', value: 150 } },
+  })) as { backfill: { notBefore: string } };
+  const work = await segmentsReady(runtime);
+  const done = Date.now();
+  while ((await runtime.runSegmenter()).more);
+  const segment = (await admin(runtime, 'GET', '/v1/segments/bench-backfill')) as { memberCount: number };
+  const waitMs = Math.max(0, Date.parse(created.backfill.notBefore) - requested);
+  return { totalMs: done - requested, waitMs, workMs: done - requested - waitMs, ...work, members: segment.memberCount };
+}
+
+/**
+ * The segmentation function runs once a minute in AWS whatever the traffic: its runs are priced
+ * at that schedule over the time the events would take at BENCH_RATE, each costing what the
+ * measured runs cost on average (at least one run).
+ */
+function scheduledSegmenter(
+  usage: Partial<Record<HandlerName, { invocations: number; billedMs: number }>>,
+  before: { invocations: number; billedMs: number },
+  events: number,
+): Partial<Record<HandlerName, { invocations: number; billedMs: number }>> {
+  const measured = usage.segmenter ?? { invocations: 0, billedMs: 0 };
+  const runs = measured.invocations - before.invocations;
+  const billedMs = measured.billedMs - before.billedMs;
+  const scheduled = Math.max(1, Math.ceil(events / settings.rate / (SegmentTiming.scheduleMinutes * 60)));
+  const perRun = runs > 0 ? billedMs / runs : 0;
+  return { ...usage, segmenter: { invocations: scheduled, billedMs: Math.max(billedMs, Math.round(perRun * scheduled)) } };
 }
 
 /** Bytes of the lake objects s3rver holds on disk (the object files, not its metadata). */
@@ -256,6 +369,7 @@ interface Snapshot {
   kinesisPutPayloadUnits: number;
   kinesisOnDemandBytesIn: number;
   dynamoWru: number;
+  dynamoIndexWru: number;
   dynamoRru: number;
   s3Puts: number;
   s3Gets: number;
@@ -268,7 +382,8 @@ function snapshot(meter: Meter): Snapshot {
     kinesisRecords: meter.kinesisRecords,
     kinesisPutPayloadUnits: meter.kinesisPutPayloadUnits,
     kinesisOnDemandBytesIn: meter.kinesisOnDemandBytesIn,
-    dynamoWru: meter.dynamoWru,
+    dynamoWru: meter.dynamoWriteUnits,
+    dynamoIndexWru: meter.indexWrites.total,
     dynamoRru: meter.dynamoRru,
     s3Puts: meter.count('s3', 'PutObjectCommand'),
     s3Gets: meter.count('s3', 'GetObjectCommand') + meter.count('s3', 'HeadObjectCommand'),
@@ -293,6 +408,9 @@ function print(r: BenchReport, lines: ReadonlyArray<{ item: string; usdPerMillio
     'Lambda GB-seconds per million events': r.lambdaGbSecondsPerMillion,
     'end-to-end throughput (events/s)': r.eventsPerSecond,
     'freshness to profile p50 / p99 (ms)': `${r.freshnessP50Ms} / ${r.freshnessP99Ms}`,
+    'segments / membership changes per event': `${r.settings.segments} / ${r.membershipChangesPerEvent}`,
+    'event to membership change p50 / p99 (ms)': `${r.segmentFreshnessP50Ms ?? '-'} / ${r.segmentFreshnessP99Ms ?? '-'}`,
+    'backfill over the lake: wait + work (ms)': `${r.backfill.waitMs} + ${r.backfill.workMs}`,
   });
   console.table(Object.fromEntries(Object.entries(r.bundleBytes).map(([name, bytes]) => [name, {
     'bundle bytes': bytes,

@@ -13,7 +13,7 @@ describe('npm run bench (short mode)', () => {
   it('produces a complete, self-consistent report as its last line', { timeout: 240_000 }, async () => {
     const { stdout } = await promisify(execFile)('npm', ['run', '-s', 'bench'], {
       cwd: root,
-      env: { ...process.env, BENCH_EVENTS: '20000', BENCH_FRESHNESS_SECONDS: '5' },
+      env: { ...process.env, BENCH_EVENTS: '20000', BENCH_FRESHNESS_SECONDS: '5', BENCH_SEGMENTS: '10' },
       maxBuffer: 64 * 1024 * 1024,
     });
     const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as BenchReport;
@@ -42,6 +42,18 @@ describe('npm run bench (short mode)', () => {
     expect(report.freshnessP99Ms).toBeGreaterThanOrEqual(windowMs / 2);
     expect(report.freshnessP99Ms).toBeLessThan(windowMs + 10_000);
     expect(settings.freshnessSamples).toBe(5 * 10 * 10);
+    // Segments: defined, evaluated, delivered, timed, and one more backfilled over the lake.
+    expect(settings.segments).toBe(10);
+    expect(report.membershipChangesPerEvent).toBeGreaterThan(0);
+    expect(report.segmentFreshnessP50Ms).toBeGreaterThan(0);
+    expect(report.segmentFreshnessP99Ms).toBeGreaterThanOrEqual(report.segmentFreshnessP50Ms!);
+    expect(report.backfill.members).toBeGreaterThan(0);
+    expect(report.backfill.profilesSeeded).toBeGreaterThan(0);
+    expect(report.backfill.workMs).toBeGreaterThan(0);
+    const byFunction = report.ddbWruPerEventByFunction;
+    expect(byFunction.resolver).toBeGreaterThan(0);
+    expect(byFunction.segmenter).toBeGreaterThan(0);
+    expect(Object.values(byFunction).reduce((a, b) => a + b, 0)).toBeCloseTo(report.ddbWruPerEvent, 2);
     // The totals are the sums of their lines.
     const lines = report.costLines;
     const shared = Object.entries(lines).filter(([item]) => !item.startsWith('Kinesis')).reduce((n, [, v]) => n + v, 0);

@@ -161,7 +161,7 @@ describe('CdpStack', () => {
         {
           IndexName: 'outbox',
           KeySchema: [{ AttributeName: 'ob', KeyType: 'HASH' }, { AttributeName: 'pk', KeyType: 'RANGE' }],
-          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['v', 'o'] },
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         },
         {
           IndexName: 'due',

@@ -3,6 +3,9 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventsViewSql } from '../../lambdas/domain/lake-views.js';
 import { lakeCountSql, lakePageSql, timelineSql } from '../../lambdas/domain/timeline.js';
+import { defaultProfileConfig } from '../../lambdas/domain/profile-config.js';
+import { SegmentSet } from '../../lambdas/domain/segments/segment-set.js';
+import { seedSql, type SeedTrack } from '../../lambdas/domain/segments/sql.js';
 import { queryLocalLake } from '../../local/lake-sql.js';
 import { documentedSql, trinoProblems } from '../helpers/athena-sql.js';
 import { mkdtempSync } from 'node:fs';
@@ -11,6 +14,19 @@ import { join } from 'node:path';
 
 const docs = ['README.md', ...readdirSync(resolve(import.meta.dirname, '../../docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 const hostile = { type: 'user_id', value: "o'brien'); DROP TABLE events; --" };
+
+/** The tracks a backfill seeds for segments of every event shape: windows, where tests, sums. */
+const seedTracks: SeedTrack[] = (() => {
+  const set = new SegmentSet(
+    [
+      { id: 'a', version: 1, status: 'ready', condition: { event: 'Order Completed', within: 'P90D', sum: { property: 'revenue', op: 'gt', value: 100 } } },
+      { id: 'b', version: 1, status: 'ready', condition: { event: '$page', where: [{ property: 'category', op: 'in', value: ["o'kitchen", 'decor'] }], count: { op: 'gte', value: 3 } } },
+      { id: 'c', version: 1, status: 'ready', condition: { event: '$identify', where: [{ property: 'plan', op: 'eq', value: 'pro' }], within: 'PT30M' } },
+    ],
+    defaultProfileConfig,
+  );
+  return ['a', 'b', 'c'].flatMap((id) => set.eventConditions(id).map((e) => ({ key: e.key, spec: e.track, horizon: set.horizon(e.key) ?? Number.POSITIVE_INFINITY })));
+})();
 
 /** Every statement the code sends to Athena, in each of its shapes. */
 const athenaBound: Array<[string, string]> = [
@@ -28,6 +44,8 @@ const athenaBound: Array<[string, string]> = [
     })!,
   ],
   ['a timeline by one user id (profile API)', timelineSql({ identifiers: [{ type: 'user_id', value: 'u1' }], limit: 1_000_000 })!],
+  ['a backfill seed query (segmenter)', seedSql(seedTracks, Date.parse('2026-11-01T10:00:00Z'))],
+  ['a backfill seed query resumed from a profile (segmenter)', seedSql(seedTracks, Date.parse('2026-11-01T10:00:00Z'), "p-'1")],
 ];
 
 describe('SQL sent to Athena parses with Trino\'s grammar', () => {

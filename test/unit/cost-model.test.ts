@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { priceRun, type MeteredCounts } from '../../local/bench/cost-model.js';
+import { ProfilesTableDefinition } from '../../lambdas/contracts.js';
+import { IndexWriteModel, updateEffects } from '../../local/bench/index-writes.js';
 
 const million: MeteredCounts = {
   events: 1_000_000,
@@ -49,5 +51,38 @@ describe('cost model', () => {
     const fast = priceRun(million, { eventsPerSecond: 1_000, shards: 1 });
     expect(fast.totalUsdPerMillion).toBeLessThan(slow.totalUsdPerMillion);
     expect(fast.totalUsdPerMillionOnDemand).toBeLessThan(slow.totalUsdPerMillionOnDemand);
+  });
+});
+
+describe('the index write model (dynalite reports only table units)', () => {
+  it('charges a put when an item enters an index, an update when a projected attribute changes, delete and put when its key moves, and a delete when it leaves', () => {
+    // The profiles table's indexes, with the outbox projected, so every kind of index write shows.
+    const model = new IndexWriteModel({ ...ProfilesTableDefinition, indexes: ProfilesTableDefinition.indexes!.map((i) => (i.name === 'outbox' ? { ...i, projected: ['o'] } : i)) });
+    const key = { pk: { S: 'p#1' }, sk: { S: 'profile' } };
+    model.written(key, { ...key, v: { N: '1' }, d: { S: 'state' } });
+    expect(model.total).toBe(0);
+    model.written(key, { ...key, v: { N: '2' }, o: { S: '[1]' }, ob: { S: '3' }, db: { S: '1' }, dt: { S: '2026-11-01T00:00:00.000Z' } });
+    expect(Object.fromEntries(model.units)).toEqual({ outbox: 1, due: 1 });
+    // The outbox projects o: a new change there is an update (a new version alone is not); the due index is keys only, and its key moved.
+    model.written(key, { ...key, v: { N: '3' }, o: { S: '[1]' }, ob: { S: '3' }, db: { S: '1' }, dt: { S: '2026-11-01T00:00:00.000Z' } });
+    expect(Object.fromEntries(model.units)).toEqual({ outbox: 1, due: 1 });
+    model.written(key, { ...key, v: { N: '4' }, o: { S: '[1,2]' }, ob: { S: '3' }, db: { S: '1' }, dt: { S: '2026-11-02T00:00:00.000Z' } });
+    expect(Object.fromEntries(model.units)).toEqual({ outbox: 2, due: 3 });
+    const acknowledged = updateEffects({ UpdateExpression: 'SET #v = #v + :one REMOVE o, ob', ExpressionAttributeNames: { '#v': 'v' }, ExpressionAttributeValues: { ':one': { N: '1' } } });
+    expect(acknowledged).toEqual({ removed: ['o', 'ob'], set: {} });
+    model.updated(key, acknowledged.removed, acknowledged.set);
+    expect(Object.fromEntries(model.units)).toEqual({ outbox: 3, due: 3 });
+    model.written(key, undefined);
+    expect(Object.fromEntries(model.units)).toEqual({ outbox: 3, due: 4 });
+  });
+
+  it('reads the removed and plainly set attributes of an update expression, through attribute names', () => {
+    expect(
+      updateEffects({
+        UpdateExpression: 'SET #to = :to, #r = :r, #v = #v + :one REMOVE #db, #dt',
+        ExpressionAttributeNames: { '#to': 'to', '#r': 'r', '#v': 'v', '#db': 'db', '#dt': 'dt' },
+        ExpressionAttributeValues: { ':to': { S: 'a' }, ':r': { S: 'b' }, ':one': { N: '1' } },
+      }),
+    ).toEqual({ removed: ['db', 'dt'], set: { to: { S: 'a' }, r: { S: 'b' } } });
   });
 });

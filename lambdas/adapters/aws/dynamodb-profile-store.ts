@@ -223,7 +223,10 @@ export class DynamoDbProfileStore implements ProfileStore {
       }),
     );
     this.record(result.ConsumedCapacity ? [result.ConsumedCapacity] : undefined, 'read');
-    return (result.Items ?? []).map(decodePendingOutbound).filter((p) => p.changes.length > 0);
+    // The index holds keys only (a change to the outbox is then no index write): read the outboxes.
+    const keys = (result.Items ?? []).map((item) => ({ pk: item.pk!, sk: item.sk! }));
+    const items = await this.batchGet(keys, 'pk, sk, o');
+    return items.map(decodePendingOutbound).filter((p) => p.changes.length > 0).sort((a, b) => (a.profileId < b.profileId ? -1 : 1));
   }
 
   async acknowledgeOutbound(profileId: string, changeIds: readonly string[]): Promise<number> {
@@ -313,10 +316,10 @@ export class DynamoDbProfileStore implements ProfileStore {
     await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
   }
 
-  private async batchGet(keys: Item[]): Promise<Item[]> {
+  private async batchGet(keys: Item[], projection?: string): Promise<Item[]> {
     const items: Item[] = [];
     for (let i = 0; i < keys.length; i += 100) {
-      let pending: KeysAndAttributes | undefined = { Keys: keys.slice(i, i + 100) };
+      let pending: KeysAndAttributes | undefined = { Keys: keys.slice(i, i + 100), ...(projection ? { ProjectionExpression: projection } : {}) };
       for (let attempt = 0; pending?.Keys?.length; attempt++) {
         if (attempt > 0) await sleep(backoffDelay(attempt, 50, 2_000));
         if (attempt > 8) throw new Error('profile reads stayed unprocessed');

@@ -75,13 +75,21 @@ function unpackSeen(bytes: Uint8Array): SeenGeneration[] {
   return seen;
 }
 
-/** The outbox attributes of an item: `o` the undelivered changes (JSON), `ob` the feed bucket; neither when it is empty. */
+/**
+ * The outbox attributes of an item: `o` the undelivered changes (deflated JSON: a write rewrites
+ * them until they are delivered, so their bytes are paid for again and again), `ob` the feed
+ * bucket; neither when it is empty.
+ */
 export function outboxAttributes(profileId: string, outbox: readonly OutboundChange[]): Item {
   if (outbox.length === 0) return {};
-  return { o: { S: JSON.stringify(outbox) }, [OutboxIndex.bucketAttribute]: { S: String(outboxBucket(profileId)) } };
+  return { o: { B: deflateRawSync(JSON.stringify(outbox)) }, [OutboxIndex.bucketAttribute]: { S: String(outboxBucket(profileId)) } };
 }
 
-export const decodeOutbox = (item: Item): OutboundChange[] => (item.o?.S ? (JSON.parse(item.o.S) as OutboundChange[]) : []);
+export function decodeOutbox(item: Item): OutboundChange[] {
+  if (item.o?.B) return JSON.parse(inflateRawSync(item.o.B).toString('utf8')) as OutboundChange[];
+  // Items written before the outbox was deflated.
+  return item.o?.S ? (JSON.parse(item.o.S) as OutboundChange[]) : [];
+}
 
 /** `dt` as stored: fixed-width digits, so text order is time order. */
 export const dueTimeText = (at: number): string => String(Math.max(0, Math.floor(at))).padStart(13, '0');
