@@ -71,9 +71,9 @@ export class Segmenter {
     const stored = await this.deps.segments.list();
     const set = new SegmentSet(stored.map(definitionOf), this.deps.config);
     const due = await this.processDue(set, deadline);
-    const changesDelivered = await this.deliverChanges(deadline);
+    const { delivered: changesDelivered, more: changesLeft } = await this.deliverChanges(deadline);
     const backfill = await this.backfill(stored, set, deadline);
-    const report = { ...due, changesDelivered, ...backfill, more: due.more || backfill.more };
+    const report = { ...due, changesDelivered, ...backfill, more: due.more || changesLeft || backfill.more };
     if (report.due) this.deps.telemetry.count('SegmentDueProfiles', report.due);
     if (report.due - report.dueWritten > 0) this.deps.telemetry.count('SegmentDueWithoutChange', report.due - report.dueWritten);
     if (changesDelivered) this.deps.telemetry.count('SegmentChangesDelivered', changesDelivered);
@@ -142,27 +142,33 @@ export class Segmenter {
     return undefined;
   }
 
-  /** Records every undelivered membership change in the lake, adjusts member counts, and acknowledges them. */
-  private async deliverChanges(deadline: number): Promise<number> {
+  /** Records every undelivered membership change in the lake, adjusts member counts, and acknowledges them, bucket by bucket until each is drained or time is up. */
+  private async deliverChanges(deadline: number): Promise<{ delivered: number; more: boolean }> {
     let delivered = 0;
-    for (let bucket = 0; bucket < OutboxIndex.buckets && Date.now() < deadline; bucket++) {
-      const pending = await this.deps.profiles.pendingOutbound(bucket, this.pageSize);
-      const changes = pending.flatMap((p) => p.changes.filter((c) => MembershipKinds.has(c.kind)));
-      if (changes.length === 0) continue;
-      await this.recordChanges(changes);
-      const deltas = new Map<string, number>();
-      for (const change of changes) {
-        const { segmentId } = change.detail as MembershipDetail;
-        deltas.set(segmentId, (deltas.get(segmentId) ?? 0) + (change.kind === SegmentEntered ? 1 : -1));
+    for (let bucket = 0; bucket < OutboxIndex.buckets; bucket++) {
+      for (;;) {
+        if (Date.now() >= deadline) return { delivered, more: true };
+        const pending = await this.deps.profiles.pendingOutbound(bucket, this.pageSize);
+        const changes = pending.flatMap((p) => p.changes.filter((c) => MembershipKinds.has(c.kind)));
+        if (changes.length > 0) {
+          await this.recordChanges(changes);
+          const deltas = new Map<string, number>();
+          for (const change of changes) {
+            const { segmentId } = change.detail as MembershipDetail;
+            deltas.set(segmentId, (deltas.get(segmentId) ?? 0) + (change.kind === SegmentEntered ? 1 : -1));
+          }
+          await this.deps.segments.adjustMemberCounts(deltas);
+          for (const p of pending) {
+            const ids = p.changes.filter((c) => MembershipKinds.has(c.kind)).map((c) => c.id);
+            if (ids.length > 0) await this.deps.profiles.acknowledgeOutbound(p.profileId, ids);
+          }
+          delivered += changes.length;
+        }
+        // A short page is the end of the bucket; so is a page with nothing of ours (other kinds wait for their own deliverer).
+        if (pending.length < this.pageSize || changes.length === 0) break;
       }
-      await this.deps.segments.adjustMemberCounts(deltas);
-      for (const p of pending) {
-        const ids = p.changes.filter((c) => MembershipKinds.has(c.kind)).map((c) => c.id);
-        if (ids.length > 0) await this.deps.profiles.acknowledgeOutbound(p.profileId, ids);
-      }
-      delivered += changes.length;
     }
-    return delivered;
+    return { delivered, more: false };
   }
 
   private async recordChanges(changes: readonly OutboundChange[]): Promise<void> {

@@ -176,6 +176,18 @@ describe('the segmentation function', () => {
     expect(await w.members('exactly-two')).toEqual(['bob', 'cy']);
   });
 
+  it('delivers every pending change in one run, however many pages each bucket of the outbox feed takes', async () => {
+    const w = world();
+    await w.service.put('buyers', { name: 'Buyers', condition: { event: 'Order Completed' } });
+    await w.settle();
+    const people = Array.from({ length: 20 }, (_, i) => `p${i}`);
+    await resolveEvents(people.map((p) => order(p, 0, w.now())), w.resolve);
+    const report = await w.segmenter(w.lake, 1).run(Date.now() + 10_000);
+    expect(report).toMatchObject({ changesDelivered: 20, more: false });
+    expect((await w.changes()).filter((c) => c.segment_id === 'buyers')).toHaveLength(20);
+    expect((await w.segments.get('buyers'))!.memberCount).toBe(20);
+  });
+
   it('deletes a segment: its members exit, the lake records it, and the segment is gone', async () => {
     const w = world();
     await w.service.put('buyers', { name: 'Buyers', condition: { event: 'Order Completed' } });

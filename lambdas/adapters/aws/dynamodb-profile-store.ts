@@ -225,7 +225,8 @@ export class DynamoDbProfileStore implements ProfileStore {
     this.record(result.ConsumedCapacity ? [result.ConsumedCapacity] : undefined, 'read');
     // The index holds keys only (a change to the outbox is then no index write): read the outboxes.
     const keys = (result.Items ?? []).map((item) => ({ pk: item.pk!, sk: item.sk! }));
-    const items = await this.batchGet(keys, 'pk, sk, o');
+    // Consistent: the index lags, and an outbox read from it must not hand back changes already acknowledged.
+    const items = await this.batchGet(keys, { projection: 'pk, sk, o', consistent: true });
     return items.map(decodePendingOutbound).filter((p) => p.changes.length > 0).sort((a, b) => (a.profileId < b.profileId ? -1 : 1));
   }
 
@@ -316,10 +317,14 @@ export class DynamoDbProfileStore implements ProfileStore {
     await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
   }
 
-  private async batchGet(keys: Item[], projection?: string): Promise<Item[]> {
+  private async batchGet(keys: Item[], options: { projection?: string; consistent?: boolean } = {}): Promise<Item[]> {
     const items: Item[] = [];
     for (let i = 0; i < keys.length; i += 100) {
-      let pending: KeysAndAttributes | undefined = { Keys: keys.slice(i, i + 100), ...(projection ? { ProjectionExpression: projection } : {}) };
+      let pending: KeysAndAttributes | undefined = {
+        Keys: keys.slice(i, i + 100),
+        ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+        ...(options.consistent ? { ConsistentRead: true } : {}),
+      };
       for (let attempt = 0; pending?.Keys?.length; attempt++) {
         if (attempt > 0) await sleep(backoffDelay(attempt, 50, 2_000));
         if (attempt > 8) throw new Error('profile reads stayed unprocessed');
