@@ -12,48 +12,10 @@ import { segmentSql } from '../../lambdas/domain/segments/sql.js';
 import { queryLocalLake } from '../../local/lake-sql.js';
 import { trinoProblems } from '../helpers/athena-sql.js';
 import { collected } from '../helpers/events.js';
-import { standardWorkloadEvents, writeLocalLake } from '../helpers/segment-fixtures.js';
+import { standardWorkloadEvents, WorkloadSegments, writeLocalLake } from '../helpers/segment-fixtures.js';
 
 const START = Date.parse('2026-11-01T10:00:00.000Z');
 const MINUTE = 60_000;
-
-/** A dozen segments and more, covering every construct of the language, on the standard workload's data. */
-export const WorkloadSegments: Readonly<Record<string, unknown>> = {
-  'cushion-no-cover': {
-    all: [
-      { event: 'Product Added', where: [{ property: 'name', op: 'starts_with', value: 'Cushion' }], within: 'P30D' },
-      { not: { event: 'Product Added', where: [{ property: 'name', op: 'starts_with', value: 'Cushion cover' }], within: 'P30D' } },
-    ],
-  },
-  vip: { event: 'Order Completed', within: 'P90D', sum: { property: 'revenue', op: 'gt', value: 150 } },
-  'viewed-not-bought': {
-    all: [{ event: 'Product Viewed', within: 'PT1M', count: { op: 'gte', value: 2 } }, { not: { event: 'Order Completed', within: 'PT1M' } }],
-  },
-  'plus-in-the-west': { all: [{ trait: 'plan', op: 'eq', value: 'plus' }, { trait: 'address.city', op: 'in', value: ['Lisboa', 'Porto', 'Sevilla'] }] },
-  known: { identifier: 'email' },
-  'no-account': { not: { identifier: 'user_id' } },
-  'frequent-buyers': { computed: 'orders_count', op: 'gte', value: 3 },
-  'big-baskets': { computed: 'average_order_value', op: 'between', value: [60, 200] },
-  'lapsed-buyers': { computed: 'last_order_at', op: 'lt', value: { ago: 'PT1M' } },
-  'busy-week': { computed: 'events_last_7d', op: 'gte', value: 20 },
-  'busy-week-orders': { computed: 'orders_last_30d', op: 'in', value: [1, 2] },
-  'new-people': { computed: 'first_seen', op: 'gt', value: { ago: 'PT2M' } },
-  'total-over-300': { computed: 'total_revenue', op: 'gt', value: 300 },
-  'kitchen-browsers': { event: '$page', where: [{ property: 'category', op: 'eq', value: 'kitchen' }], count: { op: 'gte', value: 3 } },
-  'big-single-order': { event: 'Order Completed', max: { property: 'revenue', op: 'gte', value: 100 } },
-  // Heavy viewers have more views than the 32 a min keeps: the latest 32 decide, in both.
-  'cheapest-of-recent-views': { event: 'Product Viewed', min: { property: 'price', op: 'lt', value: 7 } },
-  'cheap-looks': { event: 'Product Viewed', within: 'PT1M', min: { property: 'price', op: 'lt', value: 10 } },
-  'exactly-two-adds': { event: 'Product Added', count: { op: 'eq', value: 2 } },
-  'few-views': { event: 'Product Viewed', count: { op: 'lt', value: 5 } },
-  'lamp-fans': { event: 'Product Viewed', where: [{ property: 'name', op: 'contains', value: 'Lamp' }, { property: 'price', op: 'gt', value: 50 }], count: { op: 'gte', value: 1 } },
-  // A set-once trait keeps its earliest value: x1 set it to a, then to b.
-  'first-touch-a': { trait: 'first_seen', op: 'eq', value: 'a' },
-  'has-plan': { trait: 'plan', op: 'exists' },
-  'nameless': { trait: 'name', op: 'not_exists' },
-  'not-free': { trait: 'plan', op: 'neq', value: 'free' },
-  'valuable-or-frequent': { all: [{ any: [{ segment: 'vip' }, { segment: 'frequent-buyers' }] }, { not: { segment: 'no-account' } }] },
-};
 
 const definitions: SegmentDefinition[] = Object.entries(WorkloadSegments).map(([id, condition]) => ({ id, version: 1, status: 'ready', condition }));
 
