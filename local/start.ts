@@ -41,6 +41,9 @@ Try:
   # the profile appears about a second later, once the resolver has run:
   curl -H 'authorization: Bearer ${settings.adminToken}' ${runtime.url}/v1/profiles/user_id:u1
   ${dataDirPrefix}npm run query -- "SELECT type, event, user_id FROM events LIMIT 10"
+  # a segment (docs/segments.md): people who signed up in the last day
+  curl -X PUT -H 'authorization: Bearer ${settings.adminToken}' ${runtime.url}/v1/segments/new-sign-ups \\
+    -H 'content-type: application/json' -d '{"name":"New sign-ups","condition":{"event":"Signed Up","within":"P1D"}}'
 Ctrl-C stops cleanly.`);
 
 let stopping = false;
