@@ -1,0 +1,76 @@
+import type { Identifier } from './identifiers.js';
+import type { ProfileState } from './profile.js';
+import type { OutboundChange } from './profile-write.js';
+import { SegmentEntered, SegmentExited, type MembershipDetail } from './segments/membership.js';
+
+/**
+ * The activation events published on the stack's bus (docs/events.md): one per outbound change,
+ * with `source` `cdp`, the change's kind as `detail-type`, and a versioned `detail`. The
+ * change's deterministic id is the `eventId`, so a consumer that sees an event twice (a retried
+ * publish) can drop the second.
+ */
+export const ActivationSource = 'cdp';
+export const ActivationSchemaVersion = 1 as const;
+export const ActivationKinds = [SegmentEntered, SegmentExited, 'Profile Merged', 'Identity Limit Reached'] as const;
+export type ActivationKind = (typeof ActivationKinds)[number];
+
+export interface ActivationDetail {
+  readonly schemaVersion: typeof ActivationSchemaVersion;
+  readonly eventId: string;
+  readonly profileId: string;
+  /** When the change happened (ISO-8601). */
+  readonly at: string;
+  /** The profile's identifiers when the event is built. */
+  readonly identifiers: readonly Identifier[];
+  readonly [field: string]: unknown;
+}
+
+export interface ActivationEvent {
+  readonly source: typeof ActivationSource;
+  readonly 'detail-type': string;
+  readonly time: string;
+  readonly detail: ActivationDetail;
+}
+
+/** What an event is built from besides the change: the profile as it is now, and what the destination asks for. */
+export interface ActivationContext {
+  readonly profile: Pick<ProfileState, 'identifiers' | 'traits'>;
+  /** The names segments have now, by id. */
+  readonly segmentNames?: ReadonlyMap<string, string>;
+  /** The traits a destination asks to have copied into `detail.traits`. @default none */
+  readonly traits?: readonly string[];
+}
+
+export const isActivationKind = (kind: string): kind is ActivationKind => (ActivationKinds as readonly string[]).includes(kind);
+
+/** The event for one change, for one destination's choice of traits. */
+export function activationEvent(change: OutboundChange, context: ActivationContext): ActivationEvent {
+  const at = new Date(change.at).toISOString();
+  const common = {
+    schemaVersion: ActivationSchemaVersion,
+    eventId: change.id,
+    profileId: change.profileId,
+    at,
+    identifiers: context.profile.identifiers.map(({ type, value }) => ({ type, value })),
+  };
+  let specific: Record<string, unknown>;
+  if (change.kind === SegmentEntered || change.kind === SegmentExited) {
+    const { segmentId, segmentVersion } = change.detail as MembershipDetail;
+    specific = {
+      segmentId,
+      segmentName: context.segmentNames?.get(segmentId) ?? segmentId,
+      ...(segmentVersion === undefined ? {} : { segmentVersion }),
+      traits: selectedTraits(context.profile.traits, context.traits ?? []),
+    };
+  } else {
+    // Other kinds carry their own fields in the change (docs/events.md); common fields win.
+    specific = { ...change.detail };
+  }
+  return { source: ActivationSource, 'detail-type': change.kind, time: at, detail: { ...specific, ...common } };
+}
+
+function selectedTraits(traits: ProfileState['traits'], names: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) if (Object.hasOwn(traits, name) && traits[name]!.value !== null && traits[name]!.value !== undefined) out[name] = traits[name]!.value;
+  return out;
+}
