@@ -50,6 +50,8 @@ export interface SegmenterReport {
 
 const MembershipKinds = new Set<string>([SegmentEntered, SegmentExited]);
 const MaxWriteAttempts = 8;
+/** Where in a run's budget due profiles, then deliveries, must stop; the backfill has the rest. */
+const StepShares = { due: 0.4, delivery: 0.7 } as const;
 
 /**
  * The segmentation function's work, one run at a time (in AWS on a schedule, with one instance;
@@ -68,10 +70,14 @@ export class Segmenter {
   }
 
   async run(deadline: number): Promise<SegmenterReport> {
+    const started = Date.now();
+    const budget = Math.max(0, deadline - started);
     const stored = await this.deps.segments.list();
     const set = new SegmentSet(stored.map(definitionOf), this.deps.config);
-    const due = await this.processDue(set, deadline);
-    const { delivered: changesDelivered, more: changesLeft } = await this.deliverChanges(deadline);
+    // Each step may use what the ones before it left, but due profiles and deliveries under a
+    // backlog never take a backfill's whole share: every step moves on in every run.
+    const due = await this.processDue(set, Math.min(deadline, started + budget * StepShares.due));
+    const { delivered: changesDelivered, more: changesLeft } = await this.deliverChanges(Math.min(deadline, started + budget * StepShares.delivery));
     const backfill = await this.backfill(stored, set, deadline);
     const report = { ...due, changesDelivered, ...backfill, more: due.more || changesLeft || backfill.more };
     if (report.due) this.deps.telemetry.count('SegmentDueProfiles', report.due);

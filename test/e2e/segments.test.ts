@@ -36,7 +36,7 @@ async function define(id: string, condition: unknown, name = id): Promise<Segmen
   return (await response.json()) as SegmentView;
 }
 
-async function ready(id: string, timeoutMs = 40_000): Promise<SegmentView> {
+async function ready(id: string, timeoutMs = 60_000): Promise<SegmentView> {
   let last: SegmentView | undefined;
   await eventually(async () => {
     last = (await (await api(`/v1/segments/${id}`)).json()) as SegmentView;
