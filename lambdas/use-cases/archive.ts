@@ -1,7 +1,7 @@
-import { gzipSync } from 'node:zlib';
 import { LakeLayout } from '../contracts.js';
 import { decodeCollectedEvent } from '../domain/intake.js';
 import { eventDate, lakeObjectKey, toLakeRow } from '../domain/lake.js';
+import { gzipNdjson } from '../domain/ndjson.js';
 import type { ProfileConfig } from '../domain/profile-config.js';
 import type { DeliveredRecord } from '../ports/event-stream.js';
 import type { AppLogger } from '../ports/logger.js';
@@ -63,12 +63,7 @@ export async function archiveBatch(records: readonly DeliveredRecord[], deps: Ar
       const first = slice.records[0]!.sequenceNumber;
       const last = slice.records[slice.records.length - 1]!.sequenceNumber;
       try {
-        await deps.lake.put({
-          key: lakeObjectKey(slice.prefix, slice.dt, slice.shardId, first, last),
-          body: gzipSync(slice.lines.join('\n') + '\n'),
-          contentType: 'application/x-ndjson',
-          contentEncoding: 'gzip',
-        });
+        await deps.lake.put({ key: lakeObjectKey(slice.prefix, slice.dt, slice.shardId, first, last), ...gzipNdjson(slice.lines) });
         if (slice.prefix === LakeLayout.eventsPrefix) deps.telemetry.count('EventsArchived', slice.records.length);
       } catch (error) {
         deps.logger.error('could not write a lake object; its records will be redelivered', { error, dt: slice.dt });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import { LakeLayout } from '../contracts.js';
+import { gzipNdjson } from '../domain/ndjson.js';
 import type { ObjectStore } from '../ports/object-store.js';
 
 /**
@@ -20,12 +20,7 @@ export class IdentityLog {
     if (placements.size === 0) return;
     const recordedAt = new Date(readAt).toISOString();
     const lines = [...placements].map(([identifier, profileId]) => JSON.stringify({ identifier, profile_id: profileId, recorded_at: recordedAt }));
-    await this.lake.put({
-      key: `${LakeLayout.identitiesPrefix}dt=${recordedAt.slice(0, 10)}/${name}.ndjson.gz`,
-      body: gzipSync(lines.join('\n') + '\n'),
-      contentType: 'application/x-ndjson',
-      contentEncoding: 'gzip',
-    });
+    await this.lake.put({ key: `${LakeLayout.identitiesPrefix}dt=${recordedAt.slice(0, 10)}/${name}.ndjson.gz`, ...gzipNdjson(lines) });
   }
 }
 

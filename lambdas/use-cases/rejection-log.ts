@@ -1,6 +1,6 @@
-import { gzipSync } from 'node:zlib';
 import { LakeLayout } from '../contracts.js';
 import type { ValidationIssue } from '../domain/errors.js';
+import { gzipNdjson } from '../domain/ndjson.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
@@ -52,7 +52,7 @@ export class RejectionLog {
     // Flat under dt=: Athena partition locations are read without descending into sub-folders.
     const key = `${LakeLayout.rejectionsPrefix}dt=${dt}/${safeSegment(batch.sourceId)}-${safeSegment(batch.requestId)}.ndjson.gz`;
     try {
-      await this.lake.put({ key, body: gzipSync(rows.join('\n') + '\n'), contentType: 'application/x-ndjson', contentEncoding: 'gzip' });
+      await this.lake.put({ key, ...gzipNdjson(rows) });
     } catch (error) {
       this.telemetry.count('RejectionRecordFailures');
       this.logger.error('could not record rejections in the lake; logging them instead', {

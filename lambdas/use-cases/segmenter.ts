@@ -1,5 +1,5 @@
-import { gzipSync } from 'node:zlib';
 import { DueIndex, LakeLayout, OutboxIndex } from '../contracts.js';
+import { gzipNdjson } from '../domain/ndjson.js';
 import { messageDigest, type ProfileState } from '../domain/profile.js';
 import type { ProfileConfig } from '../domain/profile-config.js';
 import type { OutboundChange } from '../domain/profile-write.js';
@@ -198,12 +198,7 @@ export class Segmenter {
     }
     // One object per date and run; the first change's id names it, so a retried run rewrites its own object.
     for (const [dt, lines] of byDate) {
-      await this.deps.lakeObjects.put({
-        key: `${LakeLayout.segmentChangesPrefix}dt=${dt}/${messageDigest(lines.join('\n'))}.ndjson.gz`,
-        body: gzipSync(lines.join('\n') + '\n'),
-        contentType: 'application/x-ndjson',
-        contentEncoding: 'gzip',
-      });
+      await this.deps.lakeObjects.put({ key: `${LakeLayout.segmentChangesPrefix}dt=${dt}/${messageDigest(lines.join('\n'))}.ndjson.gz`, ...gzipNdjson(lines) });
     }
   }
 
