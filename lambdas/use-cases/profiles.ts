@@ -11,9 +11,10 @@ import type { LakeQuery } from '../ports/lake-query.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { splitRecordKey, type SplitRecord } from '../domain/split-record.js';
 import type { AppLogger } from '../ports/logger.js';
-import { ConcurrentUpdateError, type ProfileStore, type VersionedProfile } from '../ports/profile-store.js';
+import { ConcurrentUpdateError, type ProfileStore } from '../ports/profile-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { OutboundChange, ProfileDerivation } from '../domain/profile-write.js';
+import { followRedirects } from './live-profile.js';
 import { ProfileWriter } from './profile-writer.js';
 import { SegmentMembership } from '../domain/segments/membership.js';
 import type { SegmentSet } from '../domain/segments/segment-set.js';
@@ -225,19 +226,9 @@ export class ProfileService {
 
   /** The live profile a reference leads to, following merge redirects. */
   async find(ref: ProfileRef): Promise<{ state: ProfileState; version: number; outbox: readonly OutboundChange[] }> {
-    let id: string | undefined;
-    if ('profileId' in ref) id = ref.profileId;
-    else id = (await this.deps.store.owners([ref.identifier])).get(identifierKey(ref.identifier));
-    for (let hops = 0; id !== undefined && hops < 20; hops++) {
-      const [stored]: VersionedProfile[] = await this.deps.store.profiles([id]);
-      if (!stored) break;
-      if (stored.redirect) {
-        id = stored.redirect.to;
-        continue;
-      }
-      if (stored.state) return { state: stored.state, version: stored.version, outbox: stored.outbox };
-      break;
-    }
+    const id = 'profileId' in ref ? ref.profileId : (await this.deps.store.owners([ref.identifier])).get(identifierKey(ref.identifier));
+    const stored = id === undefined ? undefined : (await followRedirects(this.deps.store, id)).stored;
+    if (stored?.state) return { state: stored.state, version: stored.version, outbox: stored.outbox };
     throw new ProfileApiError(404, 'no profile has that identifier');
   }
 }
@@ -246,11 +237,5 @@ export class ProfileService {
 export async function ownerOf(store: ProfileStore, identifier: Identifier): Promise<{ raw: string; live: string } | undefined> {
   const raw = (await store.owners([identifier])).get(identifierKey(identifier));
   if (raw === undefined) return undefined;
-  let live = raw;
-  for (let hops = 0; hops < 20; hops++) {
-    const [stored] = await store.profiles([live]);
-    if (!stored?.redirect) break;
-    live = stored.redirect.to;
-  }
-  return { raw, live };
+  return { raw, live: (await followRedirects(store, raw)).id };
 }

@@ -10,11 +10,12 @@ import { unionTracks, type TrackEntry, type Tracks } from '../domain/segments/tr
 import type { LakeQueryJobs, LakeQueryPage } from '../ports/lake-query.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
-import { ConcurrentUpdateError, type ProfileStore, type VersionedProfile } from '../ports/profile-store.js';
+import { ConcurrentUpdateError, type ProfileStore } from '../ports/profile-store.js';
 import { SegmentConflictError, type BackfillJob, type SegmentStore, type StoredSegment } from '../ports/segment-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import { definitionOf } from './segment-source.js';
 import type { BackfillTiming } from './segments.js';
+import { followRedirects } from './live-profile.js';
 import { ProfileWriter } from './profile-writer.js';
 
 export interface SegmenterDependencies {
@@ -124,7 +125,7 @@ export class Segmenter {
   ): Promise<'written' | 'unchanged' | 'skipped'> {
     const writer = new ProfileWriter({ store: this.deps.profiles, telemetry: this.deps.telemetry, now: this.deps.now, derivations: [new SegmentMembership(set, this.deps.config, scope)] });
     for (let attempt = 1; ; attempt++) {
-      const stored = await this.live(profileId);
+      const { stored } = await followRedirects(this.deps.profiles, profileId);
       if (!stored?.state || !applies(stored.state)) return 'skipped';
       try {
         const { written } = await writer.write({ profiles: [{ before: stored.state, expectedVersion: stored.version, pending: stored.outbox, after: change(stored.state) }] });
@@ -134,18 +135,6 @@ export class Segmenter {
         this.deps.telemetry.count('ProfileWriteConflicts');
       }
     }
-  }
-
-  /** The live profile an id leads to through merges. */
-  private async live(profileId: string): Promise<VersionedProfile | undefined> {
-    let id = profileId;
-    for (let hops = 0; hops < 20; hops++) {
-      const [stored] = await this.deps.profiles.profiles([id]);
-      if (!stored) return undefined;
-      if (!stored.redirect) return stored;
-      id = stored.redirect.to;
-    }
-    return undefined;
   }
 
   /** Records every undelivered membership change in the lake, adjusts member counts, and acknowledges them, bucket by bucket until each is drained or time is up. */
