@@ -1,7 +1,7 @@
 import type { ProfileConfig } from '../domain/profile-config.js';
 import { SegmentSet, type SegmentDefinition } from '../domain/segments/segment-set.js';
 import type { AppLogger } from '../ports/logger.js';
-import type { SegmentStore, StoredSegment } from '../ports/segment-store.js';
+import type { SegmentFields, SegmentStore, StoredSegment } from '../ports/segment-store.js';
 
 /** The segments every profile write evaluates, as of a moment no older than the source's freshness. */
 export interface SegmentSource {
@@ -15,6 +15,17 @@ export const definitionOf = (s: StoredSegment): SegmentDefinition => ({
   ...(s.backfill ? { phase: s.backfill.phase } : {}),
   condition: s.condition,
 });
+
+/**
+ * Writes a segment read from the store back with `changes`, conditional on the revision it was
+ * read at (a SegmentConflictError otherwise); `withoutBackfill` drops its backfill progress.
+ */
+export function saveSegment(store: SegmentStore, segment: StoredSegment, changes: Partial<SegmentFields>, options: { readonly withoutBackfill?: boolean } = {}): Promise<void> {
+  const { revision, memberCount: _count, ...fields } = segment;
+  const next: SegmentFields = { ...fields, ...changes };
+  if (options.withoutBackfill) delete (next as { backfill?: unknown }).backfill;
+  return store.save(next, revision);
+}
 
 /**
  * Segment definitions read from their store at most once per `maxAgeMs` per function instance:

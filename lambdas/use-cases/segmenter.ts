@@ -13,7 +13,7 @@ import type { ObjectStore } from '../ports/object-store.js';
 import { ConcurrentUpdateError, type ProfileStore } from '../ports/profile-store.js';
 import { SegmentConflictError, type BackfillJob, type SegmentStore, type StoredSegment } from '../ports/segment-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
-import { definitionOf } from './segment-source.js';
+import { definitionOf, saveSegment } from './segment-source.js';
 import type { BackfillTiming } from './segments.js';
 import { followRedirects } from './live-profile.js';
 import { ProfileWriter } from './profile-writer.js';
@@ -330,8 +330,7 @@ export class Segmenter {
       const segment = await this.deps.segments.get(id);
       // Changed again meanwhile: it waits for a backfill of its own.
       if (!segment || segment.version !== version || segment.status !== 'backfilling') continue;
-      const { revision, memberCount: _count, backfill: _backfill, ...rest } = segment;
-      await this.ignoringConflicts(() => this.deps.segments.save({ ...rest, status: 'ready', updatedAt: this.deps.now().getTime() }, revision));
+      await this.ignoringConflicts(() => saveSegment(this.deps.segments, segment, { status: 'ready', updatedAt: this.deps.now().getTime() }, { withoutBackfill: true }));
       finished.push(id);
     }
     for (const id of job.removing ?? []) {
@@ -357,8 +356,7 @@ export class Segmenter {
   private async updateBackfill(id: string, version: number, changes: Partial<NonNullable<StoredSegment['backfill']>>): Promise<void> {
     const segment = await this.deps.segments.get(id);
     if (!segment?.backfill || segment.version !== version) return;
-    const { revision, memberCount: _count, ...rest } = segment;
-    await this.ignoringConflicts(() => this.deps.segments.save({ ...rest, backfill: { ...segment.backfill!, ...changes } }, revision));
+    await this.ignoringConflicts(() => saveSegment(this.deps.segments, segment, { backfill: { ...segment.backfill!, ...changes } }));
   }
 
   private async ignoringConflicts(write: () => Promise<void>): Promise<void> {

@@ -8,7 +8,7 @@ import { segmentSql } from '../domain/segments/sql.js';
 import type { LakeQuery } from '../ports/lake-query.js';
 import type { AppLogger } from '../ports/logger.js';
 import { SegmentConflictError, type SegmentFields, type SegmentStore, type StoredSegment } from '../ports/segment-store.js';
-import { definitionOf } from './segment-source.js';
+import { definitionOf, saveSegment } from './segment-source.js';
 
 /** Base error of the segment API; `status` is the HTTP status it maps to. */
 export class SegmentApiError extends DomainError {
@@ -159,8 +159,7 @@ export class SegmentService {
       for (const dependent of dependentsOf(id, references)) {
         const other = all.find((s) => s.id === dependent);
         if (!other || other.status === 'deleting') continue;
-        const { revision, memberCount: _count, ...rest } = other;
-        await this.conditionally(() => this.deps.store.save({ ...rest, version: other.version + 1, status: 'backfilling', backfill: this.newBackfill(now), updatedAt: now }, revision), dependent);
+        await this.conditionally(() => saveSegment(this.deps.store, other, { version: other.version + 1, status: 'backfilling', backfill: this.newBackfill(now), updatedAt: now }), dependent);
       }
     }
     this.deps.logger.info('segment stored', { segmentId: id, version: fields.version, backfill: changed });
@@ -178,8 +177,7 @@ export class SegmentService {
     const naming = all.filter((s) => s.id !== id && s.status !== 'deleting' && this.referencesOf(s).includes(id)).map((s) => s.id);
     if (naming.length > 0) throw new SegmentApiError(409, `segments ${naming.join(', ')} name ${id}; change or delete them first`, 'id');
     if (segment.status !== 'deleting') {
-      const { revision, memberCount: _count, backfill: _backfill, ...rest } = segment;
-      await this.conditionally(() => this.deps.store.save({ ...rest, status: 'deleting', updatedAt: this.deps.now().getTime() }, revision), id);
+      await this.conditionally(() => saveSegment(this.deps.store, segment, { status: 'deleting', updatedAt: this.deps.now().getTime() }, { withoutBackfill: true }), id);
       this.deps.logger.info('segment deletion requested', { segmentId: id });
     }
     return segmentView(await this.stored(id));

@@ -1,7 +1,6 @@
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
-  ConditionalCheckFailedException,
   DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
@@ -22,6 +21,7 @@ import { identifierDigest, identifierKey, type Identifier } from '../../domain/i
 import type { ProfileState } from '../../domain/profile.js';
 import { ConcurrentUpdateError, type PendingOutbound, type ProfilePage, type ProfileStore, type ProfileWrite, type VersionedProfile } from '../../ports/profile-store.js';
 import type { Telemetry } from '../../ports/telemetry.js';
+import { isConditionFailure } from './dynamodb-errors.js';
 import { backoffDelay, sleep } from '../../support/retry.js';
 import {
   decodeHistoryItem,
@@ -344,7 +344,7 @@ export class DynamoDbProfileStore implements ProfileStore {
       const result = await this.client.send(command as PutItemCommand);
       this.record(result.ConsumedCapacity ? [result.ConsumedCapacity] : undefined, 'write');
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+      if (isConditionFailure(error)) {
         // A failed condition still consumes write capacity.
         this.telemetry.count('DynamoDbWriteUnits', 1);
         throw new ConcurrentUpdateError(message);

@@ -1,5 +1,4 @@
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
@@ -9,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SegmentPartitionKey } from '../../contracts.js';
 import { SegmentConflictError, type BackfillJob, type SegmentFields, type SegmentStore, type StoredSegment } from '../../ports/segment-store.js';
+import { isConditionFailure } from './dynamodb-errors.js';
 import type { Item } from './profile-item-codec.js';
 
 const Partition = SegmentPartitionKey;
@@ -138,6 +138,3 @@ export class DynamoDbSegmentStore implements SegmentStore {
     }
   }
 }
-
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException';
