@@ -4,6 +4,7 @@ import { IntakeLimits } from '../contracts.js';
 import type { ValidationIssue } from './errors.js';
 import { EventType, type IncomingEvent } from './events.js';
 import type { JsonObject } from './json-safety.js';
+import { parseJsonAs } from './validation.js';
 
 /**
  * An accepted event as it travels on the stream: the client's event, normalised, with the
@@ -37,14 +38,7 @@ export type CollectedEvent = z.infer<typeof CollectedEvent>;
 export const eventName = (event: Pick<CollectedEvent, 'type' | 'event'>): string => (event.type === 'track' ? (event.event ?? '$track') : `$${event.type}`);
 
 /** A stream record's text as a CollectedEvent, or undefined when it is not one. */
-export function decodeCollectedEvent(raw: string): CollectedEvent | undefined {
-  try {
-    const parsed = CollectedEvent.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const decodeCollectedEvent = (raw: string): CollectedEvent | undefined => parseJsonAs(CollectedEvent, raw);
 
 export interface EnrichmentInput {
   readonly receivedAt: Date;

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { LakeLayout } from '../contracts.js';
 import { IdentifierTypePattern } from './profile-config.js';
+import { parseJsonAs } from './validation.js';
 
 const IdentifierRecord = z.object({ type: z.string().check(z.regex(IdentifierTypePattern)), value: z.string().check(z.minLength(1)) });
 
@@ -24,11 +25,4 @@ export type SplitRecord = z.infer<typeof SplitRecord>;
 export const splitRecordKey = (into: string): string => `${LakeLayout.splitsPrefix}${into}.json`;
 
 /** A stored split record, or undefined for an object that is not one. */
-export function parseSplitRecord(text: string): SplitRecord | undefined {
-  try {
-    const parsed = SplitRecord.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const parseSplitRecord = (text: string): SplitRecord | undefined => parseJsonAs(SplitRecord, text);

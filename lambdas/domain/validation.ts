@@ -66,3 +66,15 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 export function validationIssues(issues: readonly ZodIssue[], input: unknown, root = 'body'): ValidationIssue[] {
   return issues.map((issue) => ({ field: fieldPath(issue.path) || root, reason: describeIssue(issue, valueAt(input, issue.path)) }));
 }
+
+/** JSON text read with a schema: the value, or undefined when the text is not JSON or not of that shape. */
+export function parseJsonAs<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }, text: string): T | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
