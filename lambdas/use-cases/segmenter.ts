@@ -243,6 +243,8 @@ export class Segmenter {
   private async seed(job: BackfillJob, set: SegmentSet, deadline: number): Promise<{ job: BackfillJob; profiles: number; more: boolean }> {
     const tracks = this.seedTracks(job, set);
     let current = job;
+    // Segments without event conditions (traits, identifiers, computed traits) have nothing to read from the lake.
+    if (tracks.length === 0) return { job: await this.seeded(current, {}), profiles: 0, more: false };
     if (!current.query) {
       const sql = seedSql(tracks, this.deps.now().getTime(), current.seededThrough);
       const id = await this.deps.lake.start(sql);
@@ -279,15 +281,19 @@ export class Segmenter {
       // Rows come ordered by profile: one profile's rows may straddle two pages, and counts once.
       const continued = current.seededThrough !== undefined && byProfile.has(current.seededThrough) ? 1 : 0;
       const progress = { profilesSeeded: current.profilesSeeded + byProfile.size - continued, eventsSeeded: current.eventsSeeded + events };
-      if (page.next === undefined) {
-        // Seeded: live writes evaluate the segments from now on; the scan waits until every function knows.
-        current = await this.saveJob(current, { ...progress, phase: 'evaluating', notBefore: this.deps.now().getTime() + this.deps.timing.definitionsMaxAgeMs, query: undefined });
-        for (const s of current.segments) await this.updateBackfill(s.id, s.version, { phase: 'evaluating', ...progress });
-        return { job: current, profiles, more: false };
-      }
+      if (page.next === undefined) return { job: await this.seeded(current, progress), profiles, more: false };
       current = await this.saveJob(current, { ...progress, query: { id: current.query!.id, token: page.next }, ...(last === undefined ? {} : { seededThrough: last }) });
       for (const s of current.segments) await this.updateBackfill(s.id, s.version, progress);
     }
+  }
+
+  /** Seeded: live writes evaluate the segments from now on; the scan waits until every function knows. */
+  private async seeded(job: BackfillJob, progress: { profilesSeeded?: number; eventsSeeded?: number }): Promise<BackfillJob> {
+    const current = await this.saveJob(job, { ...progress, phase: 'evaluating', notBefore: this.deps.now().getTime() + this.deps.timing.definitionsMaxAgeMs, query: undefined });
+    for (const s of current.segments) {
+      await this.updateBackfill(s.id, s.version, { phase: 'evaluating', profilesSeeded: current.profilesSeeded, eventsSeeded: current.eventsSeeded });
+    }
+    return current;
   }
 
   /** Every track the job's segments read (and the segments they name), with how far back each is read. */

@@ -187,6 +187,20 @@ describe('the segmentation function', () => {
     expect((await w.segments.get('buyers'))!.memberCount).toBe(20);
   });
 
+  it('backfills segments without event conditions without querying the lake, alone or together', async () => {
+    const w = world();
+    await resolveEvents([collected({ type: 'identify', userId: 'ana', traits: { plan: 'pro' } }), collected({ type: 'identify', userId: 'bob', traits: { plan: 'free' } })], w.resolve);
+    const started: string[] = [];
+    const watched: LakeQueryJobs = { start: (sql) => (started.push(sql), w.lake.start(sql)), page: (id, token) => w.lake.page(id, token) };
+    await w.service.put('pros', { name: 'Pros', condition: { trait: 'plan', op: 'eq', value: 'pro' } });
+    await w.service.put('known', { name: 'Known', condition: { identifier: 'user_id' } });
+    w.advance(3_000);
+    await w.settle(watched);
+    expect(started).toEqual([]);
+    expect(await w.members('pros')).toEqual(['ana']);
+    expect(await w.members('known')).toEqual(['ana', 'bob']);
+  });
+
   it('deletes a segment: its members exit, the lake records it, and the segment is gone', async () => {
     const w = world();
     await w.service.put('buyers', { name: 'Buyers', condition: { event: 'Order Completed' } });

@@ -352,6 +352,7 @@ export interface SeedTrack {
  * track's horizon are left out: they could never count again.
  */
 export function seedSql(tracks: readonly SeedTrack[], at: number, afterProfile?: string): string {
+  if (tracks.length === 0) throw new SegmentSqlError('a seed query needs at least one track');
   const branches = tracks.map((t) =>
     trackRows(t.spec, `profile_id, ${text(t.key)} AS track, message_id, "timestamp", v`, Number.isFinite(t.horizon) ? at - t.horizon : undefined),
   );
