@@ -41,7 +41,16 @@ import { CachedSegmentSource } from './use-cases/segment-source.js';
 import { SegmentService, type BackfillTiming } from './use-cases/segments.js';
 import { Segmenter } from './use-cases/segmenter.js';
 import type { LakeQueryJobs } from './ports/lake-query.js';
-import { SegmentTiming } from './contracts.js';
+import { ActivationTiming, SegmentTiming } from './contracts.js';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { Destination, WebhookPolicy } from './domain/destinations.js';
+import { DynamoDbDestinationStore } from './adapters/aws/dynamodb-destination-store.js';
+import { EventBridgeEventBus } from './adapters/aws/eventbridge-event-bus.js';
+import { EventBridgeDestinationRouting, RoutingSettingsSchema, type RoutingSettings } from './adapters/aws/eventbridge-destination-routing.js';
+import type { DestinationRouting } from './ports/destination-store.js';
+import type { EventBus } from './ports/event-bus.js';
+import { Publisher } from './use-cases/publisher.js';
+import { DestinationService } from './use-cases/destinations.js';
 
 export interface LocalEndpoints {
   readonly dynamodb: string;
@@ -60,6 +69,12 @@ export interface RuntimeConfig {
   /** Present when running against the local emulators. */
   readonly local?: LocalEndpoints;
   readonly serviceName: string;
+  /** The activation bus (EventBridge), in AWS. */
+  readonly eventBusName?: string;
+  /** Destinations declared in the stack's config file (without secrets). @default none */
+  readonly declaredDestinations?: readonly Destination[];
+  /** How the destination API routes destinations on the bus, in AWS. */
+  readonly destinationRouting?: RoutingSettings;
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
@@ -81,6 +96,9 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Run
     ...athenaTarget(env),
     serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'cdp',
     ...(local ? { local } : {}),
+    ...(env[Env.eventBusName] ? { eventBusName: env[Env.eventBusName] } : {}),
+    ...(env[Env.declaredDestinations] ? { declaredDestinations: JSON.parse(env[Env.declaredDestinations]!) as Destination[] } : {}),
+    ...(env[Env.destinationRouting] ? { destinationRouting: RoutingSettingsSchema.parse(JSON.parse(env[Env.destinationRouting]!)) } : {}),
   };
 }
 
@@ -169,6 +187,7 @@ export interface Composition extends Observability {
   readonly rejectionLog: RejectionLog;
   readonly deadLetters: DeadLetterStore;
   readonly segments: DynamoDbSegmentStore;
+  readonly destinations: DynamoDbDestinationStore;
 }
 
 export function compose(config: RuntimeConfig, options: { clients?: Clients; telemetry?: Telemetry } = {}): Composition {
@@ -186,6 +205,7 @@ export function compose(config: RuntimeConfig, options: { clients?: Clients; tel
     rejectionLog: rejectionLog(lake, observability),
     deadLetters: deadLetterStore(config, clients.dynamodb),
     segments: segmentStore(config, clients.dynamodb),
+    destinations: destinationStore(config, clients.dynamodb),
   };
 }
 
@@ -314,6 +334,53 @@ export function segmenter(
     timing,
     telemetry: c.telemetry,
     logger: c.logger,
+    now: () => new Date(),
+  });
+}
+
+export const destinationStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DynamoDbDestinationStore => new DynamoDbDestinationStore(client, config.profilesTable);
+
+/** Webhooks may use plain http to this machine only when running locally. */
+export const webhookPolicy = (config: Pick<RuntimeConfig, 'local'>): WebhookPolicy => ({ allowLoopbackHttp: config.local !== undefined });
+
+/** The stack's EventBridge bus (AWS); the local runtime passes its own bus. */
+export function eventBridgeBus(config: RuntimeConfig): EventBus {
+  if (!config.eventBusName) throw new Error(`environment variable ${Env.eventBusName} is not set`);
+  return new EventBridgeEventBus(new EventBridgeClient({}), config.eventBusName);
+}
+
+/** How the destination API routes destinations: EventBridge rules and connections (AWS); the local runtime passes its bus. */
+export function eventBridgeRouting(config: RuntimeConfig): DestinationRouting {
+  if (!config.destinationRouting) throw new Error(`environment variable ${Env.destinationRouting} is not set`);
+  return new EventBridgeDestinationRouting(new EventBridgeClient({}), config.destinationRouting);
+}
+
+/** The outbox's publisher onto the bus. */
+export function publisher(
+  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'segments' | 'lake'> & { readonly destinations: DynamoDbDestinationStore },
+  bus: EventBus,
+  options: { readonly definitionsMaxAgeMs?: number } = {},
+): Publisher {
+  return new Publisher({
+    profiles: c.profiles,
+    segments: c.segments,
+    destinations: c.destinations,
+    declared: c.config.declaredDestinations ?? [],
+    bus,
+    lakeObjects: c.lake,
+    telemetry: c.telemetry,
+    logger: c.logger,
+    now: () => new Date(),
+    definitionsMaxAgeMs: options.definitionsMaxAgeMs ?? ActivationTiming.definitionsMaxAgeMs,
+  });
+}
+
+export function destinationService(c: Pick<Composition, 'config'> & { readonly destinations: DynamoDbDestinationStore }, routing: DestinationRouting): DestinationService {
+  return new DestinationService({
+    store: c.destinations,
+    routing,
+    declared: c.config.declaredDestinations ?? [],
+    webhooks: webhookPolicy(c.config),
     now: () => new Date(),
   });
 }

@@ -19,6 +19,12 @@ export const Env = {
   dynamodbEndpoint: 'CDP_DYNAMODB_ENDPOINT',
   kinesisEndpoint: 'CDP_KINESIS_ENDPOINT',
   s3Endpoint: 'CDP_S3_ENDPOINT',
+  /** The activation bus's name (EventBridge) in AWS. */
+  eventBusName: 'CDP_EVENT_BUS_NAME',
+  /** Destinations declared in the stack's config file, as JSON without secrets. */
+  declaredDestinations: 'CDP_DECLARED_DESTINATIONS',
+  /** What the destination API needs to route destinations it manages (JSON, lambdas/adapters/aws/eventbridge-destination-routing.ts). */
+  destinationRouting: 'CDP_DESTINATION_ROUTING',
 } as const;
 
 /** The CloudWatch namespace of the functions' metrics (Powertools EMF); the dashboard and alarms read it. */
@@ -208,6 +214,8 @@ export const FunctionMemoryMb = {
   profiles: 512,
   segments: 512,
   segmenter: 1024,
+  destinations: 256,
+  publisher: 512,
   'admin-authorizer': 256,
 } as const;
 
@@ -242,6 +250,9 @@ export interface StreamConsumerDefinition {
 /** The partition key of segment definitions and the backfill job in the profiles table (docs/data-model.md). */
 export const SegmentPartitionKey = 'seg';
 
+/** The partition key of destination definitions (without their secrets) in the profiles table. */
+export const DestinationPartitionKey = 'dst';
+
 export const SegmentTiming = {
   /** Longest any function evaluates with definitions read earlier. */
   definitionsMaxAgeMs: 10_000,
@@ -252,6 +263,28 @@ export const SegmentTiming = {
   timeoutSeconds: 60,
   /** The archiver's batching window and timeout: an event the resolver applied is in the lake within this. */
   archiverLagMs: (StreamConsumers.archiver.batchingWindowSeconds + StreamConsumers.archiver.timeoutSeconds) * 1000,
+} as const;
+
+/**
+ * Activation (docs/activation.md): how often the publisher reads the outbox feed while idle, and
+ * how long one run of it keeps going (in AWS a run starts every minute); the retry policy of
+ * every destination's target, in AWS and on the local bus.
+ */
+export const ActivationTiming = {
+  idlePollMs: 1_000,
+  scheduleMinutes: 1,
+  runBudgetMs: 50_000,
+  timeoutSeconds: 60,
+  definitionsMaxAgeMs: 10_000,
+} as const;
+
+/** PutEvents' limit on entries per call. */
+export const ActivationLimits = { entriesPerPut: 10 } as const;
+
+export const DestinationRetryPolicy = {
+  /** EventBridge's own bounds: 60 s to 24 h, 0 to 185 retries. */
+  maximumEventAgeSeconds: 24 * 60 * 60,
+  maximumRetryAttempts: 185,
 } as const;
 
 /** What every stream consumer does with a failing batch, in AWS and locally. */
@@ -304,6 +337,10 @@ export const HttpRoutes: readonly HttpRoute[] = [
   { method: 'DELETE', path: '/v1/segments/{id}', handler: 'segments', auth: 'admin', operation: 'deleteSegment' },
   { method: 'GET', path: '/v1/segments/{id}/members', handler: 'segments', auth: 'admin', operation: 'listSegmentMembers' },
   { method: 'GET', path: '/v1/segments/{id}/sql', handler: 'segments', auth: 'admin', operation: 'getSegmentSql' },
+  { method: 'GET', path: '/v1/destinations', handler: 'destinations', auth: 'admin', operation: 'listDestinations' },
+  { method: 'GET', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'getDestination' },
+  { method: 'PUT', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'putDestination' },
+  { method: 'DELETE', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'deleteDestination' },
 ];
 
 /** Answers requests no route matches (API Gateway's `$default` route), with a JSON 404. */

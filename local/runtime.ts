@@ -9,6 +9,7 @@ import {
   ingestDependencies,
   isolatingResolveDependencies,
   segmenter,
+  publisher,
   type Composition,
   type RuntimeConfig,
 } from '../lambdas/composition.js';
@@ -22,7 +23,11 @@ import { createProfileApiHandler, profileApiDependencies } from '../lambdas/hand
 import { createAdminAuthorizer } from '../lambdas/handlers/admin-authorizer.js';
 import { createSegmentApiHandler, segmentApiDependencies } from '../lambdas/handlers/segments.js';
 import { createSegmenterHandler } from '../lambdas/handlers/segmenter.js';
+import { createDestinationApiHandler, destinationApiDependencies } from '../lambdas/handlers/destinations.js';
+import { createPublisherHandler, type PublisherRunReport } from '../lambdas/handlers/publisher.js';
 import { RepeatingTask } from './repeating-task.js';
+import { LocalEventBus } from './local-bus.js';
+import { join } from 'node:path';
 import type { SegmenterReport } from '../lambdas/use-cases/segmenter.js';
 import { Authenticator } from '../lambdas/use-cases/authenticate.js';
 import { DuckDbLakeQuery } from './duckdb-lake-query.js';
@@ -37,6 +42,8 @@ import { StreamPoller, type ConsumerHandler } from './stream-poller.js';
 
 /** Work per local segmentation run: short, so stopping is prompt; a run with more to do is followed at once by the next. */
 const LocalSegmenterBudgetMs = 2_000;
+/** Each local publisher run keeps looking for a second, as a deployed run does for its budget; the timer starts the next. */
+const LocalPublisherBudgetMs = 1_000;
 
 /** Hooks for measuring the runtime (the benchmark): see what the handlers send and how long they run. */
 export interface RuntimeInstrumentation {
@@ -55,6 +62,10 @@ export interface LocalRuntime {
   readonly pollers: readonly StreamPoller[];
   /** Runs the segmentation function now, as its schedule would (tests use it to skip the wait). */
   runSegmenter(): Promise<SegmenterReport>;
+  /** Runs the publisher now (one pass over the outbox). */
+  runPublisher(): Promise<PublisherRunReport>;
+  /** The local EventBridge stand-in: destinations' routes, pending deliveries and dead letters. */
+  readonly bus: LocalEventBus;
   stop(): Promise<void>;
 }
 
@@ -133,22 +144,20 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
 
   // The segmentation function's schedule: one run at a time, again at once while work is waiting.
   const segmenterHandler = wrap('segmenter', createSegmenterHandler(segmenter(composition, lakeQuery, settings.segmentTiming), LocalSegmenterBudgetMs));
-  // One run at a time, as reserved concurrency 1 makes it in AWS, whoever asks for it.
-  let lastRun: Promise<unknown> = Promise.resolve();
-  const runSegmenter = (): Promise<SegmenterReport> => {
-    const run = lastRun.then(() => segmenterHandler({}));
-    lastRun = run.catch(() => undefined);
-    return run;
-  };
-  const segmenterTask = new RepeatingTask(
-    async () => (await runSegmenter()).more,
-    settings.segmenterIntervalMs,
-    (error) => composition.logger.error('segmentation run failed; the next run carries on', { error: String(error) }),
+  const { run: runSegmenter, task: segmenterTask } = scheduled(segmenterHandler, settings.segmenterIntervalMs, 'segmentation run failed; the next run carries on', composition);
+
+  // The bus and its publisher: the outbox feed to the destinations (docs/activation.md).
+  const bus = new LocalEventBus({ directory: join(settings.dataDir, 'bus'), logger: composition.logger, telemetry, retry: settings.busRetry });
+  await bus.start();
+  const destinationHandler = wrap('destinations', createDestinationApiHandler(destinationApiDependencies(composition, bus)));
+  const publisherHandler = wrap(
+    'publisher',
+    createPublisherHandler(publisher(composition, bus, { definitionsMaxAgeMs: settings.segmentTiming.definitionsMaxAgeMs }), LocalPublisherBudgetMs, settings.publisherIntervalMs),
   );
-  segmenterTask.start();
+  const { run: runPublisher, task: publisherTask } = scheduled(publisherHandler, settings.publisherIntervalMs, 'publishing failed; the next run carries on', composition);
 
   const server: Server = createApiServer({
-    functions: { ingest: ingestHandler, profiles: profileHandler, segments: segmentHandler },
+    functions: { ingest: ingestHandler, profiles: profileHandler, segments: segmentHandler, destinations: destinationHandler },
     adminAuthorizer: wrap('admin-authorizer', createAdminAuthorizer(new Authenticator(composition.credentials), composition.logger)),
     unmatched: UnmatchedRouteHandler,
     ...(settings.staticSites ? { staticSites: settings.staticSites } : {}),
@@ -174,6 +183,8 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
     telemetry,
     pollers,
     runSegmenter,
+    runPublisher,
+    bus,
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -181,11 +192,34 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
       });
       await scanner.stop();
       await segmenterTask.stop();
+      await publisherTask.stop();
+      await bus.stop();
       await Promise.all(pollers.map((p) => p.stop()));
       for (const client of [clients.dynamodb, clients.kinesis, clients.s3]) client.destroy();
       await emulators.close();
     },
   };
+}
+
+/**
+ * A scheduled function's local stand-in: one run at a time, as reserved concurrency 1 makes it in
+ * AWS, whoever asks for it (the timer or a test), again at once while it reports more work.
+ */
+function scheduled<R extends { readonly more: boolean }>(
+  handler: (event: unknown) => Promise<R>,
+  intervalMs: number,
+  failure: string,
+  c: Pick<Composition, 'logger'>,
+): { run: () => Promise<R>; task: RepeatingTask } {
+  let last: Promise<unknown> = Promise.resolve();
+  const run = (): Promise<R> => {
+    const next = last.then(() => handler({}));
+    last = next.catch(() => undefined);
+    return next;
+  };
+  const task = new RepeatingTask(async () => (await run()).more, intervalMs, (error) => c.logger.error(failure, { error: String(error) }));
+  task.start();
+  return { run, task };
 }
 
 async function seedCredential(c: Composition, secret: string, kind: CredentialKind, sourceId: string, name: string): Promise<void> {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Env, StreamConsumers, type StreamConsumerName } from '../lambdas/contracts.js';
 import { identifierRuleProblems } from '../lambdas/domain/identifiers.js';
 import { profileConfigFromJson, type ProfileConfig } from '../lambdas/domain/profile-config.js';
+import { DefaultLocalBusRetry, type LocalBusRetry } from './local-bus.js';
 
 /** Everything the local runtime can be told through its environment, with the documented defaults. */
 export interface LocalSettings {
@@ -24,6 +25,10 @@ export interface LocalSettings {
   readonly segmenterIntervalMs: number;
   /** Segment timing: how fresh definitions are, and how long a backfill waits for the archiver. */
   readonly segmentTiming: { readonly definitionsMaxAgeMs: number; readonly archiverLagMs: number };
+  /** How often the publisher looks at the outbox when idle (`CDP_PUBLISHER_INTERVAL_MS`). */
+  readonly publisherIntervalMs: number;
+  /** The local bus's retry policy for every destination (`CDP_BUS_MAX_ATTEMPTS`, `CDP_BUS_MAX_AGE_MS`, `CDP_BUS_BASE_DELAY_MS`, `CDP_BUS_MAX_DELAY_MS`). */
+  readonly busRetry: LocalBusRetry;
   /** Static sites the local server serves beside the API (the web console). @default none */
   readonly staticSites?: ReadonlyArray<{ readonly prefix: string; readonly directory: string }>;
 }
@@ -78,6 +83,13 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettin
     maxRetryAttempts: int('CDP_MAX_RETRY_ATTEMPTS', 5),
     importScanIntervalMs: int('CDP_IMPORT_SCAN_MS', 1_000),
     segmenterIntervalMs: int('CDP_SEGMENTER_INTERVAL_MS', 1_000),
+    publisherIntervalMs: int('CDP_PUBLISHER_INTERVAL_MS', 200),
+    busRetry: {
+      maxAttempts: Math.max(1, int('CDP_BUS_MAX_ATTEMPTS', DefaultLocalBusRetry.maxAttempts)),
+      maxAgeMs: int('CDP_BUS_MAX_AGE_MS', DefaultLocalBusRetry.maxAgeMs),
+      baseDelayMs: int('CDP_BUS_BASE_DELAY_MS', DefaultLocalBusRetry.baseDelayMs),
+      maxDelayMs: int('CDP_BUS_MAX_DELAY_MS', DefaultLocalBusRetry.maxDelayMs),
+    },
     segmentTiming: {
       definitionsMaxAgeMs: int('CDP_SEGMENT_DEFINITIONS_MAX_AGE_MS', 1_000),
       // The local archiver's window, and time to write what it gathered.

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { historyEntryKey, type HistoryEntry } from './identity-graph.js';
 import type { Identifier } from './identifiers.js';
 import type { ProfileState } from './profile.js';
 import type { OutboundChange } from './profile-write.js';
@@ -11,7 +13,7 @@ import { SegmentEntered, SegmentExited, type MembershipDetail } from './segments
  */
 export const ActivationSource = 'cdp';
 export const ActivationSchemaVersion = 1 as const;
-export const ActivationKinds = [SegmentEntered, SegmentExited, 'Profile Merged', 'Identity Limit Reached'] as const;
+export const ActivationKinds = [SegmentEntered, SegmentExited, 'Profile Merged', 'Identity Limit Reached'] as const satisfies readonly string[];
 export type ActivationKind = (typeof ActivationKinds)[number];
 
 export interface ActivationDetail {
@@ -39,6 +41,8 @@ export interface ActivationContext {
   readonly segmentNames?: ReadonlyMap<string, string>;
   /** The traits a destination asks to have copied into `detail.traits`. @default none */
   readonly traits?: readonly string[];
+  /** The destination the event is published for: `detail.destinationId`, what its rule matches. */
+  readonly destinationId?: string;
 }
 
 export const isActivationKind = (kind: string): kind is ActivationKind => (ActivationKinds as readonly string[]).includes(kind);
@@ -52,6 +56,7 @@ export function activationEvent(change: OutboundChange, context: ActivationConte
     profileId: change.profileId,
     at,
     identifiers: context.profile.identifiers.map(({ type, value }) => ({ type, value })),
+    ...(context.destinationId === undefined ? {} : { destinationId: context.destinationId }),
   };
   let specific: Record<string, unknown>;
   if (change.kind === SegmentEntered || change.kind === SegmentExited) {
@@ -73,4 +78,34 @@ function selectedTraits(traits: ProfileState['traits'], names: readonly string[]
   const out: Record<string, unknown> = {};
   for (const name of names) if (Object.hasOwn(traits, name) && traits[name]!.value !== null && traits[name]!.value !== undefined) out[name] = traits[name]!.value;
   return out;
+}
+
+export const ProfileMerged = 'Profile Merged';
+export const IdentityLimitReached = 'Identity Limit Reached';
+
+/**
+ * The outbound change a history entry announces, if any: `Profile Merged` for a merge, and
+ * `Identity Limit Reached` for a link dropped at a per-profile limit. The id follows from the
+ * entry's own key, so recording the same entry again (a replayed batch) records the same change.
+ */
+export function historyChange(entry: HistoryEntry): OutboundChange | undefined {
+  const id = createHash('sha256').update(`${entry.profileId}|${historyEntryKey(entry)}`).digest('base64url').slice(0, 22);
+  if (entry.kind === 'merge') {
+    const { rule, messageId, eventType, at, identifier } = entry.reason;
+    return {
+      id,
+      kind: ProfileMerged,
+      profileId: entry.profileId,
+      at,
+      detail: {
+        absorbedProfileId: entry.absorbed,
+        // As `GET /v1/profiles/{ref}/merges` shows it (`at` in epoch milliseconds).
+        reason: { rule, messageId, eventType, at, identifier: { type: identifier.type, value: identifier.value } },
+      },
+    };
+  }
+  if (entry.kind === 'link_dropped' && entry.reason.startsWith('limit:')) {
+    return { id, kind: IdentityLimitReached, profileId: entry.profileId, at: entry.at, detail: { identifierType: entry.identifier.type, reason: entry.reason, messageId: entry.messageId } };
+  }
+  return undefined;
 }

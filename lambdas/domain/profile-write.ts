@@ -67,6 +67,8 @@ export interface ProfileWriteRequest {
   /** Outbound changes the stored item still holds, not yet delivered. */
   readonly pending: readonly OutboundChange[];
   readonly after: ProfileState;
+  /** Changes the operation itself announces (a merge, a dropped link), recorded with the write. @default none */
+  readonly outbound?: readonly OutboundChange[];
 }
 
 /** The conditional write to make: the full state, the version it is conditional on, and the outbox to store with it. */
@@ -120,7 +122,7 @@ export function planProfileWrite(
   now: number,
 ): PlannedProfileWrite | undefined {
   let state = request.after;
-  const added: OutboundChange[] = [];
+  const added: OutboundChange[] = [...(request.outbound ?? [])];
   for (const derivation of derivations) {
     const result = derivation.derive({ before: request.before, after: state, diff: diffProfiles(request.before, state), now });
     state = result.state;

@@ -22,6 +22,8 @@ export interface ProfileWrite {
 export interface PendingOutbound {
   readonly profileId: string;
   readonly changes: readonly OutboundChange[];
+  /** The profile's identifiers and traits now (absent for a profile merged away): what events about it carry. */
+  readonly profile?: Pick<ProfileState, 'identifiers' | 'traits'>;
 }
 
 /** A page of profile items (live or merged away) and where the next one starts. */

@@ -38,7 +38,22 @@ export type MetricName =
   | 'SegmentDueProfiles'
   /** Of those, the ones whose memberships had not changed (a window moved on by a later event). */
   | 'SegmentDueWithoutChange'
-  /** Membership changes recorded in the lake's `segment_changes`. */
-  | 'SegmentChangesDelivered'
+  /** Outbound changes the publisher delivered and acknowledged (membership ones are in `segment_changes` too). */
+  | 'OutboundChangesDelivered'
+  /** Bus entries accepted: one per change and destination whose pattern matches it. */
+  | 'ActivationEventsPublished'
+  /** The same, per destination (dimension `destination`). */
+  | 'DestinationEventsPublished'
+  /** Changes left in the outbox because the bus refused one of their entries for a passing reason. */
+  | 'ActivationChangesRetained'
+  /** Entries put again after the bus refused them. */
+  | 'ActivationPutRetries'
+  /** Events the bus will never accept (malformed), dropped and logged by id (dimension `destination`). */
+  | 'ActivationEventsRefused'
+  /** Local bus: deliveries a destination accepted, and attempts that failed (dimension `destination`). */
+  | 'DestinationDeliveries'
+  | 'DestinationDeliveryFailures'
+  /** Local bus: events given up on and written to its dead letters (dimension `destination`). */
+  | 'DestinationDeadLetters'
   /** Backfill queries over the lake that failed (each is started again on the next run). */
   | 'BackfillQueryFailures';

@@ -6,7 +6,8 @@ import { backoffDelay, sleep } from '../support/retry.js';
 import type { DeadLetterStore } from '../ports/dead-letter-store.js';
 import type { AppLogger } from '../ports/logger.js';
 import { ConcurrentUpdateError, type ProfileStore, type VersionedProfile } from '../ports/profile-store.js';
-import type { ProfileDerivation } from '../domain/profile-write.js';
+import type { OutboundChange, ProfileDerivation } from '../domain/profile-write.js';
+import { historyChange } from '../domain/activation-events.js';
 import { ProfileWriter, type ProfileWriteReport } from './profile-writer.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { DeliveredRecord } from '../ports/event-stream.js';
@@ -201,12 +202,18 @@ export async function persist(changes: GraphChanges, loaded: LoadedProfiles, dep
     derivations: [...(deps.derivations ?? []), ...(segments ? [new SegmentMembership(segments, deps.config)] : [])],
     ...(deps.writeConcurrency ? { concurrency: deps.writeConcurrency } : {}),
   });
+  const announced = new Map<string, OutboundChange[]>();
+  for (const entry of changes.history) {
+    const change = historyChange(entry);
+    if (change) announced.set(change.profileId, [...(announced.get(change.profileId) ?? []), change]);
+  }
   return writer.write({
     frozen: changes.frozen.map((f) => ({ ...f, expectedVersion: loaded.get(f.id)?.version ?? 0 })),
     claims: changes.claims,
     profiles: changes.profiles.map(({ state, isNew }) => {
       const stored = isNew ? undefined : loaded.get(state.id);
-      return { before: stored?.state, expectedVersion: stored?.version, pending: stored?.outbox ?? [], after: state };
+      const outbound = announced.get(state.id);
+      return { before: stored?.state, expectedVersion: stored?.version, pending: stored?.outbox ?? [], after: state, ...(outbound ? { outbound } : {}) };
     }),
     repoints: changes.repoints,
     releases: changes.releases,

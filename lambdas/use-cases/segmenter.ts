@@ -1,9 +1,7 @@
-import { DueIndex, LakeLayout, OutboxIndex } from '../contracts.js';
-import { gzipNdjson } from '../domain/ndjson.js';
+import { DueIndex } from '../contracts.js';
 import { messageDigest, type ProfileState } from '../domain/profile.js';
 import type { ProfileConfig } from '../domain/profile-config.js';
-import type { OutboundChange } from '../domain/profile-write.js';
-import { SegmentEntered, SegmentExited, SegmentMembership, type EvaluationScope, type MembershipDetail } from '../domain/segments/membership.js';
+import { SegmentMembership, type EvaluationScope } from '../domain/segments/membership.js';
 import { SegmentSet } from '../domain/segments/segment-set.js';
 import { seedSql, type SeedTrack } from '../domain/segments/sql.js';
 import { unionTracks, type TrackEntry, type Tracks } from '../domain/segments/tracks.js';
@@ -38,8 +36,6 @@ export interface SegmenterReport {
   /** Due profiles looked at again, and how many of those writes changed something. */
   readonly due: number;
   readonly dueWritten: number;
-  /** Membership changes recorded in the lake. */
-  readonly changesDelivered: number;
   /** Backfill work done: profiles seeded and evaluated. */
   readonly profilesSeeded: number;
   readonly profilesEvaluated: number;
@@ -49,19 +45,16 @@ export interface SegmenterReport {
   readonly more: boolean;
 }
 
-const MembershipKinds = new Set<string>([SegmentEntered, SegmentExited]);
 const MaxWriteAttempts = 8;
-/** Where in a run's budget due profiles, then deliveries, must stop; the backfill has the rest. */
-const StepShares = { due: 0.4, delivery: 0.7 } as const;
+/** Where in a run's budget due profiles must stop; the backfill has the rest. */
+const StepShares = { due: 0.4 } as const;
 
 /**
  * The segmentation function's work, one run at a time (in AWS on a schedule, with one instance;
  * locally on a timer), each run bounded by a deadline:
  * 1. due profiles: those whose memberships a window passing may have changed are evaluated again,
  *    with the same conditional write and version as the resolver, so a racing event is never lost;
- * 2. the outbox: membership changes are recorded in the lake (`segment_changes`), member counts
- *    adjusted, and the changes acknowledged;
- * 3. backfills and deletions: tracks seeded from the lake, then every profile evaluated.
+ * 2. backfills and deletions: tracks seeded from the lake, then every profile evaluated.
  */
 export class Segmenter {
   private readonly pageSize: number;
@@ -75,15 +68,13 @@ export class Segmenter {
     const budget = Math.max(0, deadline - started);
     const stored = await this.deps.segments.list();
     const set = new SegmentSet(stored.map(definitionOf), this.deps.config);
-    // Each step may use what the ones before it left, but due profiles and deliveries under a
-    // backlog never take a backfill's whole share: every step moves on in every run.
+    // The backfill may use what due profiles left, but due profiles under a backlog never take
+    // its whole share: both move on in every run. (The outbox is the publisher's: use-cases/publisher.ts.)
     const due = await this.processDue(set, Math.min(deadline, started + budget * StepShares.due));
-    const { delivered: changesDelivered, more: changesLeft } = await this.deliverChanges(Math.min(deadline, started + budget * StepShares.delivery));
     const backfill = await this.backfill(stored, set, deadline);
-    const report = { ...due, changesDelivered, ...backfill, more: due.more || changesLeft || backfill.more };
+    const report = { ...due, ...backfill, more: due.more || backfill.more };
     if (report.due) this.deps.telemetry.count('SegmentDueProfiles', report.due);
     if (report.due - report.dueWritten > 0) this.deps.telemetry.count('SegmentDueWithoutChange', report.due - report.dueWritten);
-    if (changesDelivered) this.deps.telemetry.count('SegmentChangesDelivered', changesDelivered);
     return report;
   }
 
@@ -134,60 +125,6 @@ export class Segmenter {
         if (!(error instanceof ConcurrentUpdateError) || attempt >= MaxWriteAttempts) throw error;
         this.deps.telemetry.count('ProfileWriteConflicts');
       }
-    }
-  }
-
-  /** Records every undelivered membership change in the lake, adjusts member counts, and acknowledges them, bucket by bucket until each is drained or time is up. */
-  private async deliverChanges(deadline: number): Promise<{ delivered: number; more: boolean }> {
-    let delivered = 0;
-    for (let bucket = 0; bucket < OutboxIndex.buckets; bucket++) {
-      for (;;) {
-        if (Date.now() >= deadline) return { delivered, more: true };
-        const pending = await this.deps.profiles.pendingOutbound(bucket, this.pageSize);
-        const changes = pending.flatMap((p) => p.changes.filter((c) => MembershipKinds.has(c.kind)));
-        if (changes.length > 0) {
-          await this.recordChanges(changes);
-          const deltas = new Map<string, number>();
-          for (const change of changes) {
-            const { segmentId } = change.detail as MembershipDetail;
-            deltas.set(segmentId, (deltas.get(segmentId) ?? 0) + (change.kind === SegmentEntered ? 1 : -1));
-          }
-          await this.deps.segments.adjustMemberCounts(deltas);
-          for (const p of pending) {
-            const ids = p.changes.filter((c) => MembershipKinds.has(c.kind)).map((c) => c.id);
-            if (ids.length > 0) await this.deps.profiles.acknowledgeOutbound(p.profileId, ids);
-          }
-          delivered += changes.length;
-        }
-        // A short page is the end of the bucket; so is a page with nothing of ours (other kinds wait for their own deliverer).
-        if (pending.length < this.pageSize || changes.length === 0) break;
-      }
-    }
-    return { delivered, more: false };
-  }
-
-  private async recordChanges(changes: readonly OutboundChange[]): Promise<void> {
-    const recordedAt = this.deps.now().toISOString();
-    const byDate = new Map<string, string[]>();
-    for (const change of changes) {
-      const { segmentId, segmentVersion } = change.detail as MembershipDetail;
-      const at = new Date(change.at).toISOString();
-      const row = {
-        change_id: change.id,
-        kind: change.kind === SegmentEntered ? 'entered' : 'exited',
-        segment_id: segmentId,
-        segment_version: segmentVersion === undefined ? null : String(segmentVersion),
-        profile_id: change.profileId,
-        at,
-        recorded_at: recordedAt,
-      };
-      const lines = byDate.get(at.slice(0, 10)) ?? [];
-      lines.push(JSON.stringify(row));
-      byDate.set(at.slice(0, 10), lines);
-    }
-    // One object per date and run; the first change's id names it, so a retried run rewrites its own object.
-    for (const [dt, lines] of byDate) {
-      await this.deps.lakeObjects.put({ key: `${LakeLayout.segmentChangesPrefix}dt=${dt}/${messageDigest(lines.join('\n'))}.ndjson.gz`, ...gzipNdjson(lines) });
     }
   }
 

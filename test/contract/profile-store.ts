@@ -113,7 +113,8 @@ export function profileStoreContract(name: string, store: () => Promise<ProfileS
       await s.putProfile({ state: ana, expectedVersion: undefined, outbox: pending });
       expect((await s.profiles([ana.id]))[0]!.outbox).toEqual(pending);
       const bucket = outboxBucket(ana.id);
-      expect(await s.pendingOutbound(bucket)).toEqual([{ profileId: ana.id, changes: pending }]);
+      // With the profile as it is now: what the events about it carry.
+      expect(await s.pendingOutbound(bucket)).toEqual([{ profileId: ana.id, changes: pending, profile: { identifiers: ana.identifiers, traits: ana.traits } }]);
       for (let other = 0; other < OutboxIndex.buckets; other++) {
         if (other !== bucket) expect((await s.pendingOutbound(other)).map((p) => p.profileId)).not.toContain(ana.id);
       }

@@ -16,6 +16,9 @@ import type { LakeQueryJobs } from '../../lambdas/ports/lake-query.js';
 import { resolveEvents, type ResolveDependencies } from '../../lambdas/use-cases/resolve.js';
 import { CachedSegmentSource } from '../../lambdas/use-cases/segment-source.js';
 import { Segmenter } from '../../lambdas/use-cases/segmenter.js';
+import { Publisher } from '../../lambdas/use-cases/publisher.js';
+import { InMemoryDestinationStore } from '../../lambdas/adapters/memory/in-memory-destination-store.js';
+import { InMemoryEventBus } from '../../lambdas/adapters/memory/in-memory-event-bus.js';
 import { SegmentService, type BackfillTiming } from '../../lambdas/use-cases/segments.js';
 import { DuckDbLakeQuery } from '../../local/duckdb-lake-query.js';
 import { collected } from '../helpers/events.js';
@@ -41,8 +44,11 @@ function world() {
   const segmenter = (jobs: LakeQueryJobs = lake, pageSize = 100) =>
     new Segmenter({ profiles, segments, lake: jobs, lakeObjects, config, timing, telemetry, logger: silentLogger, now, pageSize });
   const deps = { profiles, segments, lake, lakeObjects, config, timing, telemetry, logger: silentLogger, now };
+  // The outbox's consumer: membership changes reach the lake and the member counts through it.
+  const publisher = (pageSize = 100) =>
+    new Publisher({ profiles, segments, destinations: new InMemoryDestinationStore(), bus: new InMemoryEventBus(), lakeObjects, telemetry, logger: silentLogger, now, pageSize, definitionsMaxAgeMs: 0 });
   return {
-    profiles, segments, lakeObjects, lakeDir, lake, telemetry, service, resolve, segmenter, deps,
+    profiles, segments, lakeObjects, lakeDir, lake, telemetry, service, resolve, segmenter, publisher, deps,
     advance: (ms: number) => (clock += ms),
     now: () => clock,
     /** Events already in the lake (as the archiver wrote them), for profiles as they stand. */
@@ -54,6 +60,7 @@ function world() {
     settle: async (jobs: LakeQueryJobs = lake, pageSize = 100) => {
       for (let run = 0; run < 50; run++) {
         const report = await segmenter(jobs, pageSize).run(Date.now() + 10_000);
+        await publisher(pageSize).run(Date.now() + 10_000);
         const undelivered = (await Promise.all(Array.from({ length: OutboxIndex.buckets }, (_, b) => profiles.pendingOutbound(b)))).flat();
         if (!report.more && undelivered.length === 0 && (await segments.job()) === undefined && (await segments.list()).every((s) => s.status === 'ready')) return run + 1;
         clock += 1_000;
@@ -103,10 +110,11 @@ describe('the segmentation function', () => {
     expect(await w.members('browsing')).toEqual([]);
     const [after] = (await w.profiles.scanProfiles()).profiles;
     expect(after!.state!.segments?.due).toBeUndefined();
-    // The entry (written by the resolver) and the exit both reach the lake, once each, and the outbox is empty.
-    await w.segmenter().run(Date.now() + 5_000);
+    // The entry (written by the resolver) and the exit both reach the lake through the publisher, once each, and the outbox is empty.
+    await w.publisher().run(Date.now() + 5_000);
     expect((await w.changes()).map((c) => c.kind).sort()).toEqual(['entered', 'exited']);
-    expect(after!.outbox.length + (await w.profiles.pendingOutbound(0)).length).toBe(0);
+    const [published] = (await w.profiles.scanProfiles()).profiles;
+    expect(published!.outbox.length + (await w.profiles.pendingOutbound(0)).length).toBe(0);
     expect((await w.segments.get('browsing'))!.memberCount).toBe(0);
   });
 
@@ -134,8 +142,8 @@ describe('the segmentation function', () => {
     const paged = smallPages(w.lake, 2);
     let tick = Date.now();
     vi.spyOn(Date, 'now').mockImplementation(() => (tick += 1));
-    // Due profiles and deliveries stop at 40 % and 70 % of a run's budget; the backfill has the rest: about 3 reads here.
-    const budget = 10;
+    // Due profiles stop at 40 % of a run's budget; the backfill has the rest: about 3 reads here.
+    const budget = 5;
     const phases: string[] = [];
     let runs = 0;
     for (; runs < 200; runs++) {
@@ -175,14 +183,14 @@ describe('the segmentation function', () => {
     expect(await w.members('exactly-two')).toEqual(['bob', 'cy']);
   });
 
-  it('delivers every pending change in one run, however many pages each bucket of the outbox feed takes', async () => {
+  it('has the publisher deliver every pending change in one run, however many pages each bucket of the outbox feed takes', async () => {
     const w = world();
     await w.service.put('buyers', { name: 'Buyers', condition: { event: 'Order Completed' } });
     await w.settle();
     const people = Array.from({ length: 20 }, (_, i) => `p${i}`);
     await resolveEvents(people.map((p) => order(p, 0, w.now())), w.resolve);
-    const report = await w.segmenter(w.lake, 1).run(Date.now() + 10_000);
-    expect(report).toMatchObject({ changesDelivered: 20, more: false });
+    const report = await w.publisher(1).run(Date.now() + 10_000);
+    expect(report).toMatchObject({ changes: 20, more: false });
     expect((await w.changes()).filter((c) => c.segment_id === 'buyers')).toHaveLength(20);
     expect((await w.segments.get('buyers'))!.memberCount).toBe(20);
   });
@@ -211,6 +219,7 @@ describe('the segmentation function', () => {
     await w.settle();
     w.advance(2_000);
     await w.segmenter().run(Date.now() + 5_000);
+    await w.publisher().run(Date.now() + 5_000);
     expect(await w.members('buyers')).toEqual([]);
     expect(await w.segments.get('buyers')).toBeUndefined();
     const changes = await w.changes();

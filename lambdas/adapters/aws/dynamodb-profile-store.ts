@@ -226,7 +226,7 @@ export class DynamoDbProfileStore implements ProfileStore {
     // The index holds keys only (a change to the outbox is then no index write): read the outboxes.
     const keys = (result.Items ?? []).map((item) => ({ pk: item.pk!, sk: item.sk! }));
     // Consistent: the index lags, and an outbox read from it must not hand back changes already acknowledged.
-    const items = await this.batchGet(keys, { projection: 'pk, sk, o', consistent: true });
+    const items = await this.batchGet(keys, { projection: 'pk, sk, o, d, s', consistent: true });
     return items.map(decodePendingOutbound).filter((p) => p.changes.length > 0).sort((a, b) => (a.profileId < b.profileId ? -1 : 1));
   }
 

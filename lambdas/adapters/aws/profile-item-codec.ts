@@ -124,7 +124,10 @@ export function decodeProfileItem(item: Item): VersionedProfile {
   };
 }
 
-export const decodePendingOutbound = (item: Item): PendingOutbound => ({ profileId: profileIdOf(item), changes: decodeOutbox(item) });
+export function decodePendingOutbound(item: Item): PendingOutbound {
+  const state = item.d?.B ? decodeState(item.d.B, item.s?.B) : undefined;
+  return { profileId: profileIdOf(item), changes: decodeOutbox(item), ...(state ? { profile: { identifiers: state.identifiers, traits: state.traits } } : {}) };
+}
 
 /** History sorts by time within the profile's partition; replaying an entry rewrites the same item. */
 export const historyItem = (entry: HistoryEntry): Item => ({

@@ -108,7 +108,11 @@ export class InMemoryProfileStore implements ProfileStore {
       .filter(([id, item]) => item.outbox.length > 0 && outboxBucket(id) === bucket)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .slice(0, limit)
-      .map(([profileId, item]) => ({ profileId, changes: structuredClone(item.outbox) }));
+      .map(([profileId, item]) => ({
+        profileId,
+        changes: structuredClone(item.outbox),
+        ...(item.state ? { profile: structuredClone({ identifiers: item.state.identifiers, traits: item.state.traits }) } : {}),
+      }));
   }
 
   async acknowledgeOutbound(profileId: string, changeIds: readonly string[]): Promise<number> {

@@ -1,0 +1,69 @@
+import { configFromEnvironment, credentialStore, destinationService, destinationStore, dynamoDbClient, eventBridgeRouting, lambdaObservability, type Composition } from '../composition.js';
+import type { DestinationRouting } from '../ports/destination-store.js';
+import type { AppLogger } from '../ports/logger.js';
+import type { Telemetry } from '../ports/telemetry.js';
+import { Authenticator } from '../use-cases/authenticate.js';
+import { DestinationApiError, type DestinationService } from '../use-cases/destinations.js';
+import { adminApiHandler } from './shared/admin.js';
+import { bodyBytes, errorBody, json, type HttpHandler } from './shared/http.js';
+import { lambdaHandler } from './shared/lambda.js';
+
+export interface DestinationApiDependencies {
+  readonly authenticator: Authenticator;
+  readonly service: DestinationService;
+  readonly telemetry: Telemetry;
+  readonly logger: AppLogger;
+}
+
+/** The destination API's dependencies from a composition, routing on the given bus (EventBridge in AWS, the local bus locally). */
+export function destinationApiDependencies(c: Pick<Composition, 'credentials' | 'config' | 'telemetry' | 'logger' | 'destinations'>, routing: DestinationRouting): DestinationApiDependencies {
+  return { authenticator: new Authenticator(c.credentials), service: destinationService(c, routing), telemetry: c.telemetry, logger: c.logger };
+}
+
+function jsonBody(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new DestinationApiError(400, 'the body must be JSON: {"type": "webhook", "url": "...", "pattern": {...}}', [{ field: 'body', reason: 'is not valid JSON' }]);
+  }
+}
+
+/** The destination API (docs/activation.md): define, read, list and delete destinations. Admin tokens only; secrets are never returned. */
+export function createDestinationApiHandler(deps: DestinationApiDependencies): HttpHandler {
+  return adminApiHandler({
+    handler: 'destinations',
+    name: 'destination API',
+    deps,
+    answer: async ({ event, operation, params }) => {
+      const id = decodeURIComponent(params.id ?? '');
+      switch (operation) {
+        case 'listDestinations':
+          return json(200, { destinations: await deps.service.list() });
+        case 'getDestination':
+          return json(200, await deps.service.get(id));
+        case 'putDestination': {
+          const { destination, created } = await deps.service.put(id, jsonBody(bodyBytes(event)));
+          return json(created ? 201 : 200, destination);
+        }
+        case 'deleteDestination':
+          await deps.service.delete(id);
+          return { statusCode: 204 };
+        default:
+          return undefined;
+      }
+    },
+    expected: (error) => {
+      if (error instanceof DestinationApiError) return json(error.status, { error: error.message, details: error.details });
+      if (error instanceof URIError) return json(400, errorBody('the destination id is not valid URL encoding', 'id'));
+      return undefined;
+    },
+  });
+}
+
+export const handler = lambdaHandler(() => {
+  const config = configFromEnvironment();
+  const observability = lambdaObservability(config);
+  const dynamodb = dynamoDbClient(config);
+  const composition = { ...observability, config, credentials: credentialStore(config, dynamodb), destinations: destinationStore(config, dynamodb) };
+  return { ...observability, handler: createDestinationApiHandler(destinationApiDependencies(composition, eventBridgeRouting(config))) };
+});

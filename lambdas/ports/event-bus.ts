@@ -1,0 +1,13 @@
+import type { ActivationEvent } from '../domain/activation-events.js';
+
+/** The outcome of one entry of a `putEvents` call, in the order of the entries. */
+export type PutOutcome = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
+
+/**
+ * The bus activation events are published on: EventBridge in AWS, the local bus on one machine.
+ * Like EventBridge's PutEvents, a call accepts at most `ActivationLimits.entriesPerPut` (contracts.ts) entries and may accept
+ * some of them and refuse others; a refused entry is not on the bus and may be put again.
+ */
+export interface EventBus {
+  putEvents(events: readonly ActivationEvent[]): Promise<PutOutcome[]>;
+}

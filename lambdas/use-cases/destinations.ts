@@ -1,0 +1,118 @@
+import { DomainError, type ValidationIssue } from '../domain/errors.js';
+import { DestinationError, parseDestination, rulePattern, type Destination, type WebhookPolicy } from '../domain/destinations.js';
+import type { EventPattern } from '../domain/event-pattern.js';
+import { DestinationConflictError, type DestinationRouting, type DestinationStore, type StoredDestination } from '../ports/destination-store.js';
+
+/** Base error of the destination API; `status` is the HTTP status it maps to. */
+export class DestinationApiError extends DomainError {
+  constructor(
+    readonly status: 400 | 404 | 409,
+    message: string,
+    readonly details: readonly ValidationIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** A destination as the API shows it: never its secret. */
+export type DestinationView = Destination & {
+  readonly managedBy: 'api' | 'config';
+  /** The pattern its rule on the bus matches: its own, narrowed to the CDP's events for it. */
+  readonly rulePattern: EventPattern;
+  readonly createdAt: string | null;
+  readonly updatedAt: string | null;
+};
+
+export interface DestinationServiceDependencies {
+  readonly store: DestinationStore;
+  readonly routing: DestinationRouting;
+  /** Destinations declared in the stack's config file: listed, but read-only here. @default none */
+  readonly declared?: readonly Destination[];
+  readonly webhooks: WebhookPolicy;
+  readonly now: () => Date;
+}
+
+const iso = (at: number | undefined): string | null => (at === undefined ? null : new Date(at).toISOString());
+
+function view(stored: Pick<StoredDestination, 'destination' | 'managedBy'> & Partial<Pick<StoredDestination, 'createdAt' | 'updatedAt'>>): DestinationView {
+  return { ...stored.destination, managedBy: stored.managedBy, rulePattern: rulePattern(stored.destination), createdAt: iso(stored.createdAt), updatedAt: iso(stored.updatedAt) };
+}
+
+/**
+ * The destination API (docs/activation.md). A PUT routes first (the bus's rule, connection and
+ * target) and then stores the definition, so a stored destination always has its route; a
+ * DELETE removes the definition first, so the publisher stops publishing for it before the route
+ * goes. Both are safe to repeat after a failure.
+ */
+export class DestinationService {
+  constructor(private readonly deps: DestinationServiceDependencies) {}
+
+  async list(): Promise<DestinationView[]> {
+    const declared = (this.deps.declared ?? []).map((destination) => view({ destination, managedBy: 'config' }));
+    const ids = new Set(declared.map((d) => d.id));
+    const stored = (await this.deps.store.list()).filter((s) => !ids.has(s.destination.id)).map(view);
+    return [...declared, ...stored].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async get(id: string): Promise<DestinationView> {
+    const declared = this.declared(id);
+    if (declared) return view({ destination: declared, managedBy: 'config' });
+    const stored = await this.deps.store.get(id);
+    if (!stored) throw new DestinationApiError(404, `no destination ${id}`);
+    return view(stored);
+  }
+
+  async put(id: string, body: unknown): Promise<{ destination: DestinationView; created: boolean }> {
+    this.refuseDeclared(id);
+    let declaration;
+    try {
+      declaration = parseDestination(id, body, this.deps.webhooks);
+    } catch (error) {
+      if (error instanceof DestinationError) throw new DestinationApiError(400, error.message, error.details);
+      throw error;
+    }
+    const { destination, secret } = declaration;
+    const existing = await this.deps.store.get(id);
+    if (destination.type === 'webhook' && destination.auth && !secret) {
+      const same = existing?.destination.type === 'webhook' && JSON.stringify(existing.destination.auth) === JSON.stringify(destination.auth);
+      if (!same || !(await this.deps.routing.hasSecret(id))) {
+        const field = destination.auth.type === 'api_key' ? 'body.auth.value' : 'body.auth.password';
+        throw new DestinationApiError(400, `${field} is required: there is no stored secret with this auth to keep`, [{ field, reason: 'is required unless the destination already has this auth' }]);
+      }
+    }
+    await this.deps.routing.apply(destination, secret);
+    const now = this.deps.now().getTime();
+    try {
+      await this.deps.store.save(destination, { createdAt: existing?.createdAt ?? now, updatedAt: now }, existing?.revision);
+    } catch (error) {
+      if (error instanceof DestinationConflictError) throw new DestinationApiError(409, `destination ${id} was changed by another request; read it and try again`);
+      throw error;
+    }
+    return { destination: view({ destination, managedBy: 'api', createdAt: existing?.createdAt ?? now, updatedAt: now }), created: !existing };
+  }
+
+  async delete(id: string): Promise<void> {
+    this.refuseDeclared(id);
+    const stored = await this.deps.store.get(id);
+    if (!stored) {
+      // A DELETE that failed after removing the definition left its route: take it away now.
+      await this.deps.routing.remove(id);
+      throw new DestinationApiError(404, `no destination ${id}`);
+    }
+    try {
+      await this.deps.store.remove(id, stored.revision);
+    } catch (error) {
+      if (error instanceof DestinationConflictError) throw new DestinationApiError(409, `destination ${id} was changed by another request; read it and try again`);
+      throw error;
+    }
+    await this.deps.routing.remove(id);
+  }
+
+  private declared(id: string): Destination | undefined {
+    return this.deps.declared?.find((d) => d.id === id);
+  }
+
+  private refuseDeclared(id: string): void {
+    if (this.declared(id)) throw new DestinationApiError(409, `destination ${id} is declared in the stack's destinations file; change it there and deploy`);
+  }
+}
