@@ -1,11 +1,28 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { Catalog, CredentialsTableDefinition, DueIndex, Env, LakeLayout, OutboxIndex, ProfilesTableDefinition, SegmentPartitionKey, SegmentTiming, StreamConsumers } from '../lambdas/contracts.js';
+import {
+  ActivationTiming,
+  Catalog,
+  CredentialsTableDefinition,
+  DestinationPartitionKey,
+  DueIndex,
+  Env,
+  LakeLayout,
+  OutboxIndex,
+  ProfilesTableDefinition,
+  SegmentPartitionKey,
+  SegmentTiming,
+  StreamConsumers,
+} from '../lambdas/contracts.js';
+import type { DestinationDeclaration } from '../lambdas/domain/destinations.js';
+import type { RoutingSettings } from '../lambdas/adapters/aws/eventbridge-destination-routing.js';
+import { ActivationBus } from './constructs/activation-bus.js';
 import { identifierRuleProblems } from '../lambdas/domain/identifiers.js';
 import { profileConfigFromJson } from '../lambdas/domain/profile-config.js';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { CfnEventBus } from 'aws-cdk-lib/aws-events';
 import { BatchImport } from './constructs/batch-import.js';
 import { DataTable } from './constructs/data-table.js';
 import { ApiRoutes } from './constructs/api-routes.js';
@@ -50,6 +67,13 @@ export interface CdpStackProps extends StackProps {
    * for accounts whose quota cannot spare it (runs are still safe: every write is conditional). @default 1
    */
   readonly segmenterReservedConcurrency?: number;
+  /**
+   * Destinations declared in code (`-c destinations=path`, docs/activation.md): routed by rules
+   * the stack deploys, read-only in the destination API. @default none
+   */
+  readonly destinations?: readonly DestinationDeclaration[];
+  /** Concurrency reserved for the publisher, so runs never overlap; `0` reserves none. @default 1 */
+  readonly publisherReservedConcurrency?: number;
 }
 
 /** The whole CDP: composes one construct per concern and wires their permissions. */
@@ -100,7 +124,7 @@ export class CdpStack extends Stack {
 
     const resolver = consumer('resolver', props.resolverBatchSize, props.resolverBatchingWindow);
     grantTableItems(resolver.function.function, profiles.table, ['BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
-    grantSegmentItems(resolver.function.function, profiles.table, ['Query']);
+    grantPartitionItems(resolver.function.function, profiles.table, SegmentPartitionKey, ['Query']);
     grantObjectAccess(resolver.function.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.identitiesPrefix);
     const lakeEnvironment = { ...environment, [Env.athenaWorkGroup]: catalog.workGroup.name, [Env.glueDatabase]: catalog.databaseName };
 
@@ -116,9 +140,8 @@ export class CdpStack extends Stack {
 
     const segmentFunction = new ProjectFunction(this, 'SegmentApi', { handlerFile: 'segments', environment: lakeEnvironment, timeout: Duration.seconds(29) });
     credentials.table.grant(segmentFunction.function, 'dynamodb:GetItem');
-    grantSegmentItems(segmentFunction.function, profiles.table, ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    grantPartitionItems(segmentFunction.function, profiles.table, SegmentPartitionKey, ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']);
     grantLakeQuery(this, segmentFunction, catalog, storage, SegmentChangeTables);
-    new ApiRoutes(this, 'Routes', { api: api.api, functions: { ingest, profiles: profileFunction, segments: segmentFunction }, adminAuthorizer: authorizer });
 
     const segmenter = new ScheduledFunction(this, 'Segmenter', {
       handlerFile: 'segmenter',
@@ -128,11 +151,46 @@ export class CdpStack extends Stack {
       reservedConcurrency: props.segmenterReservedConcurrency === 0 ? undefined : (props.segmenterReservedConcurrency ?? 1),
     });
     const segmenterFunction = segmenter.function.function;
-    // Due profiles come from the due index, outbox entries from the outbox index; only a backfill scans the table.
-    grantTableItems(segmenterFunction, profiles.table, ['GetItem', 'BatchGetItem', 'Query', 'Scan', 'PutItem', 'UpdateItem', 'BatchWriteItem'], [DueIndex.name, OutboxIndex.name]);
-    grantSegmentItems(segmenterFunction, profiles.table, ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    // Due profiles come from the due index; only a backfill scans the table.
+    grantTableItems(segmenterFunction, profiles.table, ['GetItem', 'BatchGetItem', 'Query', 'Scan', 'PutItem', 'UpdateItem', 'BatchWriteItem'], [DueIndex.name]);
+    grantPartitionItems(segmenterFunction, profiles.table, SegmentPartitionKey, ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']);
     grantLakeQuery(this, segmenter.function, catalog, storage, [...EventTables, ...IdentityTables]);
-    grantObjectAccess(segmenterFunction, storage.lakeBucket, ['s3:PutObject'], LakeLayout.segmentChangesPrefix);
+
+    // Activation: the bus, the publisher of the outbox, and the destination API.
+    const activation = new ActivationBus(this, 'Activation', { destinations: props.destinations ?? [] });
+    const declaredDestinations = JSON.stringify((props.destinations ?? []).map((d) => d.destination));
+    const publisher = new ScheduledFunction(this, 'Publisher', {
+      handlerFile: 'publisher',
+      environment: { ...environment, [Env.eventBusName]: activation.bus.eventBusName, [Env.declaredDestinations]: declaredDestinations },
+      every: Duration.minutes(ActivationTiming.scheduleMinutes),
+      timeout: Duration.seconds(ActivationTiming.timeoutSeconds),
+      reservedConcurrency: props.publisherReservedConcurrency === 0 ? undefined : (props.publisherReservedConcurrency ?? 1),
+    });
+    const publisherFunction = publisher.function.function;
+    // The outbox feed is an index; the publisher reads outboxes and profiles, and acknowledges with an update.
+    grantTableItems(publisherFunction, profiles.table, ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem'], [OutboxIndex.name]);
+    grantPartitionItems(publisherFunction, profiles.table, SegmentPartitionKey, ['Query', 'UpdateItem']);
+    grantPartitionItems(publisherFunction, profiles.table, DestinationPartitionKey, ['Query']);
+    grantObjectAccess(publisherFunction, storage.lakeBucket, ['s3:PutObject'], LakeLayout.segmentChangesPrefix);
+    activation.bus.grantPutEventsTo(publisherFunction);
+
+    const routing: RoutingSettings = {
+      busName: activation.bus.eventBusName,
+      namePrefix: activation.namePrefix,
+      deadLetterQueueArn: activation.runtimeDeadLetterQueue.queueArn,
+      invocationRoleArn: activation.invocationRole.roleArn,
+      invocationRateLimitPerSecond: activation.webhookRateLimitPerSecond,
+    };
+    const destinationFunction = new ProjectFunction(this, 'DestinationApi', {
+      handlerFile: 'destinations',
+      environment: { ...environment, [Env.declaredDestinations]: declaredDestinations, [Env.destinationRouting]: JSON.stringify(routing) },
+      timeout: Duration.seconds(29),
+    });
+    credentials.table.grant(destinationFunction.function, 'dynamodb:GetItem');
+    grantPartitionItems(destinationFunction.function, profiles.table, DestinationPartitionKey, ['GetItem', 'Query', 'PutItem', 'DeleteItem']);
+    grantDestinationRouting(this, destinationFunction, activation);
+
+    new ApiRoutes(this, 'Routes', { api: api.api, functions: { ingest, profiles: profileFunction, segments: segmentFunction, destinations: destinationFunction }, adminAuthorizer: authorizer });
 
     const imports = new BatchImport(this, 'Import', { bucket: storage.lakeBucket, environment });
     const importer = imports.function.function;
@@ -145,7 +203,9 @@ export class CdpStack extends Stack {
       functions: {
         Ingest: ingest, Archiver: archiver.function, Resolver: resolver.function, Importer: imports.function,
         AdminAuthorizer: authorizer, ProfileApi: profileFunction, SegmentApi: segmentFunction, Segmenter: segmenter.function,
+        Publisher: publisher.function, DestinationApi: destinationFunction,
       },
+      destinations: { deadLetterQueues: { ...activation.deadLetterQueues, '(api-managed)': activation.runtimeDeadLetterQueue }, rules: activation.rules },
       consumers: { Archiver: archiver, Resolver: resolver },
       api: api.api,
       tables: { Profiles: profiles.table, Credentials: credentials.table },
@@ -162,6 +222,8 @@ export class CdpStack extends Stack {
     new CfnOutput(this, 'AthenaWorkGroup', { value: catalog.workGroup.name });
     new CfnOutput(this, 'ArchiverDeadLetterQueue', { value: archiver.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'ResolverDeadLetterQueue', { value: resolver.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'EventBusName', { value: activation.bus.eventBusName, description: 'The activation bus: add your own rules to it' });
+    new CfnOutput(this, 'DestinationsDeadLetterQueue', { value: activation.runtimeDeadLetterQueue.queueUrl, description: 'Events the destinations managed through the API gave up on' });
     new CfnOutput(this, 'ProfilesTable', { value: profiles.table.tableName });
     new CfnOutput(this, 'AlarmTopic', { value: monitoring.topic.topicArn, description: 'Subscribe to be told when an alarm fires' });
     new CfnOutput(this, 'Dashboard', { value: monitoring.dashboard.dashboardName });
@@ -178,18 +240,71 @@ const IdentityTables: LakeTables[] = [{ names: [Catalog.identityLogTable, Catalo
 const SegmentChangeTables: LakeTables[] = [{ names: [Catalog.segmentChangesTable, Catalog.segmentMembersView], prefix: LakeLayout.segmentChangesPrefix }];
 
 /**
- * Segment definitions and the backfill job share the profiles table; this grants items of their
- * partition only (IAM's LeadingKeys condition), never a profile.
+ * Segment definitions, the backfill job and destination definitions share the profiles table,
+ * each in its own partition; this grants items of one partition only (IAM's LeadingKeys
+ * condition), never a profile.
  */
-function grantSegmentItems(fn: IFunction, table: ITableV2, actions: string[]): void {
+function grantPartitionItems(fn: IFunction, table: ITableV2, partitionKey: string, actions: string[]): void {
   fn.addToRolePolicy(
     new PolicyStatement({
       effect: Effect.ALLOW,
       actions: actions.map((action) => `dynamodb:${action}`),
       resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [SegmentPartitionKey] } },
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [partitionKey] } },
     }),
   );
+}
+
+/**
+ * What the destination API needs to route destinations: rules and targets on the bus, connections
+ * and API destinations, all by the stack's name prefix; passing the invocation role; and the
+ * Secrets Manager secrets EventBridge keeps connections' credentials in.
+ */
+function grantDestinationRouting(stack: Stack, fn: ProjectFunction, activation: ActivationBus): void {
+  const prefix = activation.namePrefix;
+  const role = fn.function;
+  role.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['events:PutRule', 'events:DeleteRule', 'events:PutTargets', 'events:RemoveTargets'],
+      resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${activation.bus.eventBusName}/${prefix}-*` })],
+    }),
+  );
+  role.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['events:CreateConnection', 'events:UpdateConnection', 'events:DeleteConnection', 'events:DescribeConnection'],
+      resources: [stack.formatArn({ service: 'events', resource: 'connection', resourceName: `${prefix}-*` })],
+    }),
+  );
+  role.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['events:CreateApiDestination', 'events:UpdateApiDestination', 'events:DeleteApiDestination', 'events:DescribeApiDestination'],
+      resources: [stack.formatArn({ service: 'events', resource: 'api-destination', resourceName: `${prefix}-*` })],
+    }),
+  );
+  role.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['iam:PassRole'], resources: [activation.invocationRole.roleArn] }));
+  role.addToRolePolicy(
+    new PolicyStatement({
+      effect: Effect.ALLOW,
+      actions: ['secretsmanager:CreateSecret', 'secretsmanager:UpdateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:DeleteSecret'],
+      resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `events!connection/${prefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+    }),
+  );
+  const arn = '<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>';
+  const busLogicalId = stack.getLogicalId(activation.bus.node.defaultChild as CfnEventBus);
+  for (const resource of [
+    `arn:${arn}:rule/<${busLogicalId}>/${prefix}-*`,
+    `arn:${arn}:connection/${prefix}-*`,
+    `arn:${arn}:api-destination/${prefix}-*`,
+    `arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:events!connection/${prefix}-*`,
+  ]) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${resource}]`,
+      reason: `Destinations are routed at runtime under generated names: rules, connections, API destinations and the connections' secrets are limited to this stack's prefix ${prefix}-.`,
+    });
+  }
 }
 
 /** Athena in the lake's workgroup, reading only the given tables and their prefixes, and writing only query results. */

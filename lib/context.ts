@@ -1,4 +1,6 @@
 import { Duration, type App } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { parseDestinationsFile } from '../lambdas/domain/destinations.js';
 import type { CdpStackProps } from './cdp-stack.js';
 
 /**
@@ -18,6 +20,9 @@ const ContextReaders = {
   retainData: (value) => ({ retainData: String(value) !== 'false' }),
   alarmEmail: (value) => ({ alarmEmail: String(value) }),
   segmenterReservedConcurrency: (value) => ({ segmenterReservedConcurrency: Number(value) }),
+  publisherReservedConcurrency: (value) => ({ publisherReservedConcurrency: Number(value) }),
+  // A file of destinations to deploy with the stack: `{ "destinations": { "<id>": {...} } }` (docs/activation.md).
+  destinations: (value) => ({ destinations: parseDestinationsFile(JSON.parse(readFileSync(String(value), 'utf8')) as unknown, { allowLoopbackHttp: false }) }),
 } satisfies Record<string, (value: unknown) => Partial<CdpStackProps>>;
 
 export const ContextKeys = Object.keys(ContextReaders) as Array<keyof typeof ContextReaders>;

@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, Validations } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -14,6 +14,8 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Operation, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IRule } from 'aws-cdk-lib/aws-events';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { MetricsNamespace } from '../../lambdas/contracts.js';
@@ -28,6 +30,8 @@ export interface OperationsMonitoringProps {
   readonly consumers: Readonly<Record<string, StreamConsumer>>;
   readonly api: HttpApi;
   readonly tables: Readonly<Record<string, ITable>>;
+  /** Activation: each destination's dead-letter queue (alarmed on depth) and the rules of declared destinations (graphed). @default none */
+  readonly destinations?: { readonly deadLetterQueues: Readonly<Record<string, IQueue>>; readonly rules: Readonly<Record<string, IRule>> };
   /** Where alarm notifications are emailed, if anywhere. @default no subscription (subscribe to the topic yourself) */
   readonly alarmEmail?: string;
   /**
@@ -58,14 +62,14 @@ export class OperationsMonitoring extends Construct {
     });
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
     const action = new SnsAction(this.topic);
-    const alarm = (id: string, metric: IMetric, threshold: number, description: string, evaluationPeriods = 1): Alarm => {
+    const alarm = (id: string, metric: IMetric, threshold: number, description: string, evaluationPeriods = 1, runbook = id.toLowerCase()): Alarm => {
       const created = new Alarm(this, id, {
         metric,
         threshold,
         evaluationPeriods,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
-        alarmDescription: `${description} Runbook: docs/operations.md#${id.toLowerCase()}`,
+        alarmDescription: `${description} Runbook: docs/operations.md#${runbook}`,
       });
       created.addAlarmAction(action);
       created.addOkAction(action);
@@ -82,6 +86,12 @@ export class OperationsMonitoring extends Construct {
         `Batches the ${name} gave up on after its retries are waiting in its dead-letter queue.`);
     }
     alarm('ResolverDeadLetters', deadLettered('resolver'), 1, 'The resolver isolated records that fail on their own and dead-lettered them.');
+    for (const [destination, queue] of Object.entries(props.destinations?.deadLetterQueues ?? {})) {
+      const key = destination.replace(/[^A-Za-z0-9]/g, '');
+      alarm(`DestinationDeadLetters${key}`, queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1,
+        `Events for destination ${destination} failed every retry and wait in its dead-letter queue.`, 1, 'destinationdeadletters');
+    }
+    alarm('ActivationChangesRetained', custom('ActivationChangesRetained', 'cdp-publisher'), 1, 'The bus refused activation events; their changes stay in the outbox and are put again.', 3);
     alarm('SegmentBackfillFailures', custom('BackfillQueryFailures', 'cdp-segmenter'), 1, 'A segment backfill query over the lake failed; it is retried on the next run.');
 
     for (const [name, fn] of Object.entries(props.functions)) {
@@ -107,9 +117,22 @@ export class OperationsMonitoring extends Construct {
     );
     this.dashboard.addWidgets(
       graph('Profiles', [custom('ProfileEventsApplied', 'cdp-resolver'), custom('ProfileMerges', 'cdp-resolver'), custom('IdentifierLinksDropped', 'cdp-resolver'), custom('ProfileDuplicatesSkipped', 'cdp-resolver')]),
-      graph('Segments', [custom('SegmentDueProfiles', 'cdp-segmenter'), custom('SegmentChangesDelivered', 'cdp-segmenter'), custom('BackfillQueryFailures', 'cdp-segmenter')]),
+      graph('Segments', [custom('SegmentDueProfiles', 'cdp-segmenter'), custom('OutboundChangesDelivered', 'cdp-publisher'), custom('BackfillQueryFailures', 'cdp-segmenter')]),
       graph('Dead letters', [deadLettered('resolver'), ...consumers.map(([, c]) => c.deadLetterQueue.metricApproximateNumberOfMessagesVisible())]),
       graph('DynamoDB throttles', Object.entries(props.tables).map(([name, table]) => tableThrottles(name, table))),
+    );
+    const rules = Object.entries(props.destinations?.rules ?? {});
+    const ruleMetric = (name: string, rule: IRule, label: string): Metric =>
+      new Metric({ namespace: 'AWS/Events', metricName: name, dimensionsMap: { EventBusName: busNameOf(rule), RuleName: rule.ruleName }, statistic: 'Sum', period: Duration.minutes(5), label });
+    this.dashboard.addWidgets(
+      graph('Activation: published, retained, refused', [
+        custom('ActivationEventsPublished', 'cdp-publisher'), custom('ActivationChangesRetained', 'cdp-publisher'), custom('ActivationEventsRefused', 'cdp-publisher'),
+      ]),
+      graph('Destinations: delivered', rules.map(([id, rule]) => ruleMetric('Invocations', rule, `${id} delivered`))),
+      graph('Destinations: failed and dead-lettered', [
+        ...rules.flatMap(([id, rule]) => [ruleMetric('FailedInvocations', rule, `${id} failed`), ruleMetric('InvocationsSentToDlq', rule, `${id} to DLQ`)]),
+        ...Object.entries(props.destinations?.deadLetterQueues ?? {}).map(([id, q]) => q.metricApproximateNumberOfMessagesVisible({ label: `${id} waiting in DLQ` })),
+      ]),
     );
     this.dashboard.addWidgets(
       graph('Function errors', fns.map(([, f]) => f.function.metricErrors())),
@@ -117,6 +140,11 @@ export class OperationsMonitoring extends Construct {
       graph('Function duration p99 (ms)', fns.map(([, f]) => f.function.metricDuration({ statistic: 'p99' }))),
     );
   }
+}
+
+/** The bus a rule is on, as its ARN names it (`rule/<bus>/<name>`). */
+function busNameOf(rule: IRule): string {
+  return Fn.select(1, Fn.split('/', rule.ruleArn));
 }
 
 const graph = (title: string, left: IMetric[]): GraphWidget => new GraphWidget({ title, left, width: 8, height: 6 });

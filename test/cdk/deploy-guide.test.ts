@@ -40,15 +40,17 @@ describe('docs/deploy.md matches the stack', () => {
       context: {
         stackName: 'Shop', streamCapacity: 'on-demand', shardCount: '3', archiverBatchSize: '500', archiverBatchingWindowSeconds: '30',
         resolverBatchSize: '200', resolverBatchingWindowSeconds: '1', profileConfig: '{"phoneRegion":"US"}', retainData: 'false', alarmEmail: 'ops@example.com',
-        segmenterReservedConcurrency: '0',
+        segmenterReservedConcurrency: '0', publisherReservedConcurrency: '0', destinations: 'test/fixtures/destinations.json',
       },
     });
     const { stackName, props } = stackFromContext(withAll);
     expect(stackName).toBe('Shop');
-    expect({ ...props, archiverBatchingWindow: props.archiverBatchingWindow?.toSeconds(), resolverBatchingWindow: props.resolverBatchingWindow?.toSeconds() }).toEqual({
+    const { destinations, ...rest } = props;
+    expect({ ...rest, archiverBatchingWindow: props.archiverBatchingWindow?.toSeconds(), resolverBatchingWindow: props.resolverBatchingWindow?.toSeconds() }).toEqual({
       streamCapacity: 'on-demand', shardCount: 3, archiverBatchSize: 500, archiverBatchingWindow: 30, resolverBatchSize: 200, resolverBatchingWindow: 1,
-      profileConfig: { phoneRegion: 'US' }, retainData: false, alarmEmail: 'ops@example.com', segmenterReservedConcurrency: 0,
+      profileConfig: { phoneRegion: 'US' }, retainData: false, alarmEmail: 'ops@example.com', segmenterReservedConcurrency: 0, publisherReservedConcurrency: 0,
     });
+    expect(destinations?.map((d) => d.destination.id)).toEqual(['crm', 'support-queue', 'merges']);
     expect(stackFromContext(new App()).props).toEqual({});
   });
 });

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpRoutes } from '../../lambdas/contracts.js';
+import { parseDestinationsFile } from '../../lambdas/domain/destinations.js';
 import { EventsViewSql, IdentitiesViewSql, SegmentMembersViewSql } from '../../lambdas/domain/lake-views.js';
 import { queryLocalLake } from '../../local/lake-sql.js';
 import { CdpStack } from '../../lib/cdp-stack.js';
@@ -64,7 +65,7 @@ describe('CdpStack', () => {
     for (const path of paths) {
       const definition = HttpRoutes.find((r) => r.path === path)!;
       const route = routes.find((r) => r.RouteKey === `ANY ${path}`)!;
-      const expected = { profiles: /^ProfileApiFunction/, segments: /^SegmentApiFunction/ }[definition.handler as string] ?? /^IngestFunction/;
+      const expected = { profiles: /^ProfileApiFunction/, segments: /^SegmentApiFunction/, destinations: /^DestinationApiFunction/ }[definition.handler as string] ?? /^IngestFunction/;
       expect(functionOf(route), path).toMatch(expected);
       expect(route.AuthorizationType ?? 'NONE', path).toBe(definition.auth === 'admin' ? 'CUSTOM' : 'NONE');
     }
@@ -127,8 +128,8 @@ describe('CdpStack', () => {
     const functions = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: Match.objectLike({ CDP_STREAM_NAME: Match.anyValue() }) } },
     });
-    // ingest, archiver, importer, resolver, admin authorizer, profile API, segment API, segmenter
-    expect(Object.keys(functions).length).toBe(8);
+    // ingest, archiver, importer, resolver, admin authorizer, profile API, segment API, segmenter, publisher, destination API
+    expect(Object.keys(functions).length).toBe(10);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' } });
     }
@@ -192,7 +193,7 @@ describe('CdpStack', () => {
     expect(resources).not.toContain('/events/*');
   });
 
-  it('runs the segmentation function every minute, one instance at a time, never retried, with the due and outbox indexes and no other', () => {
+  it('runs the segmentation function every minute, one instance at a time, never retried, with the due index and no other', () => {
     const [segmenterId, segmenter] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('SegmenterHandlerFunction'))!;
     expect(segmenter.Properties).toMatchObject({ Timeout: 60, ReservedConcurrentExecutions: 1, MemorySize: 1024 });
     const properties = segmenter.Properties as { Environment: { Variables: Record<string, unknown> } };
@@ -206,10 +207,10 @@ describe('CdpStack', () => {
 
     const statements = policyStatementsOf('SegmenterHandlerFunction');
     const indexes = statements.flatMap((st) => [st.Resource].flat()).map((r) => JSON.stringify(r)).filter((r) => r.includes('/index/'));
-    expect(indexes.map((r) => /\/index\/([a-z]+)/.exec(r)![1]).sort()).toEqual(['due', 'outbox']);
+    expect(indexes.map((r) => /\/index\/([a-z]+)/.exec(r)![1]).sort()).toEqual(['due']);
+    // Membership changes reach the lake through the publisher, not the segmenter.
     const puts = statements.filter((st) => [st.Action].flat().includes('s3:PutObject')).map((st) => JSON.stringify(st.Resource));
-    expect(puts.filter((r) => r.includes('/segment-changes/*'))).toHaveLength(1);
-    expect(puts.join()).not.toContain('/events/*');
+    expect(puts.filter((r) => r.includes('/segment-changes/*') || r.includes('/events/*'))).toEqual([]);
   });
 
   it('lets the segment API touch only the segment partition of the profiles table, never a profile', () => {
@@ -249,6 +250,7 @@ describe('CdpStack', () => {
     for (const expected of [
       'ArchiverIteratorAge', 'ResolverIteratorAge', 'ArchiverDeadLetterQueue', 'ResolverDeadLetterQueue', 'ResolverDeadLetters',
       'IngestErrors', 'IngestThrottles', 'ResolverErrors', 'ProfileApiErrors', 'SegmentApiErrors', 'SegmenterErrors', 'SegmentBackfillFailures', 'ApiServerErrors', 'ProfilesTableThrottles', 'CredentialsTableThrottles',
+      'PublisherErrors', 'DestinationApiErrors', 'ActivationChangesRetained', 'DestinationDeadLettersapimanaged',
     ]) {
       expect(names).toContain(expected);
     }
@@ -264,6 +266,69 @@ describe('CdpStack', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('publishes on a custom bus with an archive, the publisher allowed to put events on that bus only', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.hasResourceProperties('AWS::Events::Archive', { EventPattern: { source: ['cdp'] }, RetentionDays: 30 });
+    const puts = policyStatementsOf('PublisherHandlerFunction').filter((st) => [st.Action].flat().includes('events:PutEvents'));
+    expect(puts).toEqual([expect.objectContaining({ Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ActivationBus/), 'Arn'] } })]);
+    const indexes = policyStatementsOf('PublisherHandlerFunction').flatMap((st) => [st.Resource].flat()).map((r) => JSON.stringify(r)).filter((r) => r.includes('/index/'));
+    expect(indexes.map((r) => /\/index\/([a-z]+)/.exec(r)![1])).toEqual(['outbox']);
+  });
+
+  it('lets the destination API route only under its own prefix, and touch only the destination partition', () => {
+    const statements = policyStatementsOf('DestinationApiFunction');
+    const onProfiles = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')) && JSON.stringify(st.Resource).includes('Profiles'));
+    expect(onProfiles.map((st) => st.Condition)).toEqual([{ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['dst'] } }]);
+    const events = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('events:') || a.startsWith('secretsmanager:')));
+    expect(events.length).toBe(4);
+    for (const st of events) expect(JSON.stringify(st.Resource)).toMatch(/cdp[a-z0-9]{8}-\*/);
+    expect(statements.filter((st) => [st.Action].flat().includes('iam:PassRole'))).toHaveLength(1);
+  });
+
+  describe('with destinations declared in a file', () => {
+    const declared = synthesize({ destinations: parseDestinationsFile(JSON.parse(readFileSync('test/fixtures/destinations.json', 'utf8')), { allowLoopbackHttp: false }) });
+    const t = Template.fromStack(declared.stack);
+
+    it('stays clean under cdk-nag', () => {
+      expect(() => declared.app.synth()).not.toThrow();
+    });
+
+    it('deploys one rule per destination with its pattern narrowed to its own events, and a target with retries and its own dead-letter queue', () => {
+      const rules = Object.values(t.findResources('AWS::Events::Rule')).map((r) => r.Properties as { EventPattern?: Record<string, unknown>; Targets: Array<Record<string, unknown>> }).filter((r) => r.EventPattern);
+      expect(rules.map((r) => r.EventPattern).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+        { 'detail-type': ['Profile Merged'], source: ['cdp'], detail: { destinationId: ['merges'] } },
+        { 'detail-type': ['Segment Entered'], detail: { segmentId: [{ prefix: 'churn-' }], destinationId: ['support-queue'] }, source: ['cdp'] },
+        { 'detail-type': ['Segment Entered', 'Segment Exited'], detail: { segmentId: ['vip'], destinationId: ['crm'] }, source: ['cdp'] },
+      ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
+      for (const rule of rules) {
+        expect(rule.Targets).toEqual([expect.objectContaining({ RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 }, DeadLetterConfig: { Arn: expect.anything() } })]);
+      }
+      const queues = new Set(rules.map((r) => JSON.stringify((r.Targets[0]!.DeadLetterConfig as { Arn: unknown }).Arn)));
+      expect(queues.size).toBe(3);
+    });
+
+    it('calls the webhook through an API destination whose connection takes its key from Secrets Manager', () => {
+      t.hasResourceProperties('AWS::Events::ApiDestination', { HttpMethod: 'POST', InvocationEndpoint: 'https://hooks.example.com/cdp' });
+      t.hasResourceProperties('AWS::Events::Connection', {
+        AuthorizationType: 'API_KEY',
+        AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-api-key', ApiKeyValue: '{{resolve:secretsmanager:cdp/crm:SecretString:key}}' } },
+      });
+    });
+
+    it('alarms on every dead-letter queue, each pointing at the runbook', () => {
+      const alarms = Object.keys(t.findResources('AWS::CloudWatch::Alarm')).filter((id) => id.includes('DestinationDeadLetters'));
+      expect(alarms.map((id) => id.replace(/^Operations/, '').replace(/[A-F0-9]{8}$/, '')).sort()).toEqual([
+        'DestinationDeadLettersapimanaged', 'DestinationDeadLetterscrm', 'DestinationDeadLettersmerges', 'DestinationDeadLetterssupportqueue',
+      ]);
+    });
+
+    it('refuses a plain secret in the file, and plain http', () => {
+      const secret = parseDestinationsFile({ destinations: { crm: { type: 'webhook', url: 'https://x.example.com', auth: { type: 'api_key', header: 'k', value: 'plain' }, pattern: { source: ['cdp'] } } } }, { allowLoopbackHttp: false });
+      expect(() => synthesize({ destinations: secret })).toThrow(/Secrets Manager reference/);
+      expect(() => parseDestinationsFile({ destinations: { crm: { type: 'webhook', url: 'http://127.0.0.1:9/x', pattern: { source: ['cdp'] } } } }, { allowLoopbackHttp: false })).toThrow(/must use https/);
     });
   });
 
