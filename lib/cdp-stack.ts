@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
   ActivationTiming,
@@ -263,25 +263,27 @@ function grantPartitionItems(fn: IFunction, table: ITableV2, partitionKey: strin
 function grantDestinationRouting(stack: Stack, fn: ProjectFunction, activation: ActivationBus): void {
   const prefix = activation.namePrefix;
   const role = fn.function;
+  // Pseudo-parameters rather than formatArn: the acknowledgements below name them whatever region the app is given.
+  const events = `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}`;
   role.addToRolePolicy(
     new PolicyStatement({
       effect: Effect.ALLOW,
       actions: ['events:PutRule', 'events:DeleteRule', 'events:PutTargets', 'events:RemoveTargets'],
-      resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${activation.bus.eventBusName}/${prefix}-*` })],
+      resources: [`${events}:rule/${activation.bus.eventBusName}/${prefix}-*`],
     }),
   );
   role.addToRolePolicy(
     new PolicyStatement({
       effect: Effect.ALLOW,
       actions: ['events:CreateConnection', 'events:UpdateConnection', 'events:DeleteConnection', 'events:DescribeConnection'],
-      resources: [stack.formatArn({ service: 'events', resource: 'connection', resourceName: `${prefix}-*` })],
+      resources: [`${events}:connection/${prefix}-*`],
     }),
   );
   role.addToRolePolicy(
     new PolicyStatement({
       effect: Effect.ALLOW,
       actions: ['events:CreateApiDestination', 'events:UpdateApiDestination', 'events:DeleteApiDestination', 'events:DescribeApiDestination'],
-      resources: [stack.formatArn({ service: 'events', resource: 'api-destination', resourceName: `${prefix}-*` })],
+      resources: [`${events}:api-destination/${prefix}-*`],
     }),
   );
   role.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['iam:PassRole'], resources: [activation.invocationRole.roleArn] }));
@@ -289,7 +291,7 @@ function grantDestinationRouting(stack: Stack, fn: ProjectFunction, activation: 
     new PolicyStatement({
       effect: Effect.ALLOW,
       actions: ['secretsmanager:CreateSecret', 'secretsmanager:UpdateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:DeleteSecret'],
-      resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `events!connection/${prefix}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      resources: [`arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:events!connection/${prefix}-*`],
     }),
   );
   const arn = '<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>';

@@ -1,4 +1,4 @@
-import { Duration, Names, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Names, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import { ApiDestination, Archive, Authorization, Connection, EventBus, HttpMethod, Rule, type IRuleTarget } from 'aws-cdk-lib/aws-events';
 import { ApiDestination as ApiDestinationTarget, LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -73,7 +73,8 @@ export class ActivationBus extends Construct {
       new PolicyStatement({
         effect: Effect.ALLOW,
         actions: ['events:InvokeApiDestination'],
-        resources: [stack.formatArn({ service: 'events', resource: 'api-destination', resourceName: `${this.namePrefix}-*` })],
+        // Pseudo-parameters rather than formatArn: the acknowledgement names them whatever region the app is given.
+        resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:api-destination/${this.namePrefix}-*`],
       }),
     );
     Validations.of(this.invocationRole).acknowledge({
@@ -120,7 +121,7 @@ export class ActivationBus extends Construct {
       rules[destination.id] = new Rule(this, `Rule${key}`, {
         eventBus: this.bus,
         description: `CDP destination ${destination.id} (declared in the destinations file)`,
-        eventPattern: rulePattern(destination) as never,
+        eventPattern: rulePattern(destination),
         targets: [target],
       });
     }
