@@ -278,6 +278,19 @@ export const ActivationTiming = {
   definitionsMaxAgeMs: 10_000,
 } as const;
 
+/** What the stack hands the destination API to route destinations with (env `CDP_DESTINATION_ROUTING`, JSON). */
+export interface DestinationRoutingSettings {
+  readonly busName: string;
+  /** Prefix of rule, connection and API destination names: unique per stack, short (names are at most 64 characters). */
+  readonly namePrefix: string;
+  /** The on-failure queue of targets the API creates. */
+  readonly deadLetterQueueArn: string;
+  /** The role EventBridge assumes to call API destinations. */
+  readonly invocationRoleArn: string;
+  /** Calls per second EventBridge makes to each webhook. */
+  readonly invocationRateLimitPerSecond: number;
+}
+
 /** PutEvents' limit on entries per call. */
 export const ActivationLimits = { entriesPerPut: 10 } as const;
 

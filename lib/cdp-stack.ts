@@ -5,6 +5,7 @@ import {
   Catalog,
   CredentialsTableDefinition,
   DestinationPartitionKey,
+  type DestinationRoutingSettings,
   DueIndex,
   Env,
   LakeLayout,
@@ -15,7 +16,6 @@ import {
   StreamConsumers,
 } from '../lambdas/contracts.js';
 import type { DestinationDeclaration } from '../lambdas/domain/destinations.js';
-import type { RoutingSettings } from '../lambdas/adapters/aws/eventbridge-destination-routing.js';
 import { ActivationBus } from './constructs/activation-bus.js';
 import { identifierRuleProblems } from '../lambdas/domain/identifiers.js';
 import { profileConfigFromJson } from '../lambdas/domain/profile-config.js';
@@ -174,7 +174,7 @@ export class CdpStack extends Stack {
     grantObjectAccess(publisherFunction, storage.lakeBucket, ['s3:PutObject'], LakeLayout.segmentChangesPrefix);
     activation.bus.grantPutEventsTo(publisherFunction);
 
-    const routing: RoutingSettings = {
+    const routing: DestinationRoutingSettings = {
       busName: activation.bus.eventBusName,
       namePrefix: activation.namePrefix,
       deadLetterQueueArn: activation.runtimeDeadLetterQueue.queueArn,

@@ -15,23 +15,19 @@ import {
   type EventBridgeClient,
 } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod/mini';
-import { DestinationRetryPolicy } from '../../contracts.js';
+import { DestinationRetryPolicy, type DestinationRoutingSettings } from '../../contracts.js';
 import { rulePattern, type Destination, type DestinationSecret } from '../../domain/destinations.js';
 import type { DestinationRouting } from '../../ports/destination-store.js';
 
-/** What the stack hands the destination API to route destinations with (env `CDP_DESTINATION_ROUTING`). */
+/** Checks the settings the stack passed (contracts.ts, DestinationRoutingSettings). */
 export const RoutingSettingsSchema = z.object({
   busName: z.string().check(z.minLength(1)),
-  /** Prefix of rule, connection and API destination names: unique per stack, short (names are at most 64 characters). */
   namePrefix: z.string().check(z.minLength(1), z.maxLength(15)),
-  /** The on-failure queue of targets the API creates. */
   deadLetterQueueArn: z.string().check(z.minLength(1)),
-  /** The role EventBridge assumes to call API destinations. */
   invocationRoleArn: z.string().check(z.minLength(1)),
-  /** Calls per second EventBridge makes to each webhook. */
-  invocationRateLimitPerSecond: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(300)), 50),
+  invocationRateLimitPerSecond: z.number().check(z.int(), z.minimum(1), z.maximum(300)),
 });
-export type RoutingSettings = z.infer<typeof RoutingSettingsSchema>;
+export type RoutingSettings = DestinationRoutingSettings;
 
 export const TargetId = 'destination';
 /** A webhook without auth still needs a connection: it sends this header, naming the destination. */
