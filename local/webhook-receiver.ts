@@ -17,6 +17,8 @@ export interface WebhookReceiverOptions {
   /** The status to answer a request with, by its path and how many requests that path has had before; 200 unless it says otherwise. */
   readonly answer?: (path: string, previous: number) => number;
   readonly onDelivery?: (delivery: ReceivedDelivery) => void;
+  /** Milliseconds to wait before answering each request: a slow receiver. @default 0 */
+  readonly delayMs?: number;
 }
 
 export interface WebhookReceiver {
@@ -50,9 +52,14 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions = {})
         return;
       }
       const delivery = { path, headers: request.headers, event, status, at: Date.now() };
+      // Recorded on arrival: a receiver killed before it answers still saw the request.
       deliveries.push(delivery);
-      options.onDelivery?.(delivery);
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ received: status < 300 }));
+      const answer = (): void => {
+        options.onDelivery?.(delivery);
+        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ received: status < 300 }));
+      };
+      if (options.delayMs) setTimeout(answer, options.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));

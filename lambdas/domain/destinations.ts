@@ -102,21 +102,28 @@ function urlProblem(raw: string, policy: WebhookPolicy): string | undefined {
 
 /** Reads a destination from a PUT body (or a config file entry), or throws DestinationError with every problem by field. */
 export function parseDestination(id: string, body: unknown, policy: WebhookPolicy, root = 'body'): DestinationDeclaration {
+  // Fields are named as in the body (`url`, `pattern.detail-type`), as the segment API names them; in a file, under its entry.
+  const at = (field: string): string => (root === 'body' ? field : `${root}.${field}`);
   const issues: ValidationIssue[] = [];
   if (!DestinationIdPattern.test(id)) issues.push({ field: 'id', reason: 'must be 1 to 64 letters, digits, - or _, starting with a letter or digit' });
+  const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
+  if (!(DestinationTypes as readonly unknown[]).includes(type)) {
+    issues.push({ field: at('type'), reason: `must be one of ${DestinationTypes.map((t) => JSON.stringify(t)).join(', ')}` });
+    throw new DestinationError(`the destination is not valid: ${issues[0]!.field} ${issues[0]!.reason}`, issues);
+  }
   const parsed = bodySchema.safeParse(body);
   if (!parsed.success) {
-    issues.push(...validationIssues(parsed.error.issues, body, root));
+    issues.push(...validationIssues(parsed.error.issues, body, root).map((issue) => (issue.field === root ? issue : { ...issue, field: at(issue.field) })));
     throw new DestinationError(`the destination is not valid: ${issues[0]!.field} ${issues[0]!.reason}`, issues);
   }
   const data = parsed.data;
-  issues.push(...eventPatternProblems(data.pattern, `${root}.pattern`));
+  issues.push(...eventPatternProblems(data.pattern, at('pattern')));
   if (Object.hasOwn(data.pattern, 'detail') && typeof data.pattern.detail === 'object' && data.pattern.detail !== null && Object.hasOwn(data.pattern.detail, DestinationIdField)) {
-    issues.push({ field: `${root}.pattern.detail.${DestinationIdField}`, reason: 'is set by the CDP for each destination; leave it out' });
+    issues.push({ field: at(`pattern.detail.${DestinationIdField}`), reason: 'is set by the CDP for each destination; leave it out' });
   }
   if (data.type === 'webhook') {
     const problem = urlProblem(data.url, policy);
-    if (problem) issues.push({ field: `${root}.url`, reason: problem });
+    if (problem) issues.push({ field: at('url'), reason: problem });
   }
   if (issues.length > 0) throw new DestinationError(`the destination is not valid: ${issues[0]!.field} ${issues[0]!.reason}`, issues);
 

@@ -76,7 +76,7 @@ export class DestinationService {
     if (destination.type === 'webhook' && destination.auth && !secret) {
       const same = existing?.destination.type === 'webhook' && JSON.stringify(existing.destination.auth) === JSON.stringify(destination.auth);
       if (!same || !(await this.deps.routing.hasSecret(id))) {
-        const field = destination.auth.type === 'api_key' ? 'body.auth.value' : 'body.auth.password';
+        const field = destination.auth.type === 'api_key' ? 'auth.value' : 'auth.password';
         throw new DestinationApiError(400, `${field} is required: there is no stored secret with this auth to keep`, [{ field, reason: 'is required unless the destination already has this auth' }]);
       }
     }

@@ -70,6 +70,11 @@ export async function queryCommand(dataDir: string, ...args: string[]): Promise<
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+/** Runs a real `npm run <tool>` entry point (local/<file>.ts) against a data directory; its exit code and output. */
+export async function toolCommand(dataDir: string, file: string, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return execFileAsync(process.execPath, ['--import', 'tsx', `local/${file}.ts`, ...args], { cwd: root, env: { ...process.env, CDP_DATA_DIR: dataDir }, maxBuffer: 16 * 1024 * 1024 });
+}
+
 /** Polls until `check` returns true, or fails after `timeoutMs`. */
 export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryDestinationStore } from '../../lambdas/adapters/memory/in-memory-destination-store.js';
+import { DestinationError, parseDestination, rulePattern, type Destination, type DestinationSecret } from '../../lambdas/domain/destinations.js';
+import type { DestinationRouting } from '../../lambdas/ports/destination-store.js';
+import { DestinationService } from '../../lambdas/use-cases/destinations.js';
+
+const aws = { allowLoopbackHttp: false };
+const local = { allowLoopbackHttp: true };
+const pattern = { 'detail-type': ['Segment Entered'] };
+
+function problems(body: unknown, policy = aws, id = 'crm'): string[] {
+  try {
+    parseDestination(id, body, policy);
+    return [];
+  } catch (error) {
+    if (!(error instanceof DestinationError)) throw error;
+    return error.details.map((d) => `${d.field}: ${d.reason}`);
+  }
+}
+
+describe('destination definitions', () => {
+  it('takes the contract\'s shape and keeps the secret apart from what is stored', () => {
+    const { destination, secret } = parseDestination('crm', {
+      type: 'webhook', url: 'https://hooks.example.com/cdp', auth: { type: 'api_key', header: 'x-api-key', value: 'k' },
+      pattern: { 'detail-type': ['Segment Entered', 'Segment Exited'], detail: { segmentId: ['vip'] } }, traits: ['email', 'plan', 'email'],
+    }, aws);
+    expect(destination).toEqual({ id: 'crm', type: 'webhook', url: 'https://hooks.example.com/cdp', auth: { type: 'api_key', header: 'x-api-key' }, pattern: { 'detail-type': ['Segment Entered', 'Segment Exited'], detail: { segmentId: ['vip'] } }, traits: ['email', 'plan'] });
+    expect(secret).toEqual({ type: 'api_key', header: 'x-api-key', value: 'k' });
+    expect(JSON.stringify(destination)).not.toContain('"k"');
+  });
+
+  it('refuses what cannot work, naming each field', () => {
+    expect(problems({ type: 'webhook', url: 'http://hooks.example.com', pattern })).toEqual(['url: must use https']);
+    expect(problems({ type: 'webhook', url: 'http://127.0.0.1:9000/x', pattern }, local)).toEqual([]);
+    expect(problems({ type: 'webhook', url: 'http://127.0.0.1:9000/x', pattern }, aws)).toEqual(['url: must use https']);
+    expect(problems({ type: 'webhook', url: 'http://example.com/x', pattern }, local)).toEqual(['url: must use https (plain http only to 127.0.0.1 or localhost)']);
+    expect(problems({ type: 'webhook', url: 'https://u:p@x.example.com', pattern })).toEqual(['url: must not carry credentials; use auth']);
+    expect(problems({ type: 'sqs', queueArn: 'not-an-arn', pattern })).toEqual(['queueArn: must be an SQS queue ARN']);
+    expect(problems({ type: 'lambda', functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:f', pattern: { detail: { segmentId: 'vip' } } })).toEqual([
+      'pattern.detail.segmentId: must be an array of values to match, or an object for a nested field',
+    ]);
+    expect(problems({ type: 'sqs', queueArn: 'arn:aws:sqs:eu-west-1:123456789012:q', pattern: { detail: { destinationId: ['x'] } } })).toEqual([
+      'pattern.detail.destinationId: is set by the CDP for each destination; leave it out',
+    ]);
+    expect(problems({ type: 'email', pattern })).toEqual(['type: must be one of "webhook", "sqs", "lambda"']);
+    expect(problems({ type: 'sqs', queueArn: 'arn:aws:sqs:eu-west-1:123456789012:q', pattern }, aws, 'bad id!')).toEqual(['id: must be 1 to 64 letters, digits, - or _, starting with a letter or digit']);
+  });
+
+  it('narrows a rule to the CDP\'s events for the destination, keeping $or and nested fields', () => {
+    expect(rulePattern({ id: 'x', pattern: { $or: [{ detail: { segmentId: ['a'] } }, { 'detail-type': ['Profile Merged'] }] } })).toEqual({
+      $or: [{ detail: { segmentId: ['a'] } }, { 'detail-type': ['Profile Merged'] }], source: ['cdp'], detail: { destinationId: ['x'] },
+    });
+  });
+});
+
+describe('the destination service', () => {
+  function service(declared: Destination[] = []) {
+    const applied: Array<{ id: string; secret: DestinationSecret | undefined }> = [];
+    const secrets = new Set<string>();
+    const routing: DestinationRouting = {
+      apply: async (d, secret) => {
+        applied.push({ id: d.id, secret });
+        if (secret) secrets.add(d.id);
+      },
+      hasSecret: async (id) => secrets.has(id),
+      remove: async (id) => void secrets.delete(id),
+    };
+    return { applied, svc: new DestinationService({ store: new InMemoryDestinationStore(), routing, declared, webhooks: aws, now: () => new Date(0) }) };
+  }
+  const body = (value?: string) => ({ type: 'webhook', url: 'https://h.example.com', auth: { type: 'api_key', header: 'x-key', ...(value ? { value } : {}) }, pattern });
+
+  it('keeps the stored secret on a PUT without one, and asks for it when there is none to keep', async () => {
+    const { svc, applied } = service();
+    await expect(svc.put('a', body())).rejects.toMatchObject({ status: 400, details: [{ field: 'auth.value' }] });
+    expect((await svc.put('a', body('one'))).created).toBe(true);
+    expect((await svc.put('a', body())).created).toBe(false);
+    expect(applied.map((a) => a.secret?.type === 'api_key' ? a.secret.value : undefined)).toEqual(['one', undefined]);
+    await svc.delete('a');
+    await expect(svc.get('a')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('lists destinations declared in the stack, read-only', async () => {
+    const declared = parseDestination('from-file', { type: 'sqs', queueArn: 'arn:aws:sqs:eu-west-1:123456789012:q', pattern }, aws).destination;
+    const { svc } = service([declared]);
+    expect((await svc.list()).map((d) => [d.id, d.managedBy])).toEqual([['from-file', 'config']]);
+    await expect(svc.put('from-file', body('x'))).rejects.toMatchObject({ status: 409 });
+    await expect(svc.delete('from-file')).rejects.toMatchObject({ status: 409 });
+  });
+});
