@@ -215,7 +215,7 @@ export const FunctionMemoryMb = {
   segments: 512,
   segmenter: 1024,
   destinations: 256,
-  publisher: 512,
+  publisher: 256,
   'admin-authorizer': 256,
 } as const;
 

@@ -18,6 +18,7 @@ import { captureLogs, Meter } from './metering.js';
 import { Anchors } from './prices.js';
 import type { BenchReport } from './report.js';
 import { toolArguments } from '../cli-args.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../webhook-receiver.js';
 
 toolArguments({
   usage: 'npm run bench',
@@ -36,7 +37,7 @@ Environment:
   BENCH_SEGMENTS           segments defined before the run (default 0; the issue's axis is 1, 10, 100)
   CDP_SHARDS               stream shards (default 1, as deployed)`,
 });
-import { SegmentTiming, StreamConsumers, type HandlerName, type StreamConsumerDefinition } from '../../lambdas/contracts.js';
+import { ActivationTiming, SegmentTiming, StreamConsumers, type HandlerName, type StreamConsumerDefinition } from '../../lambdas/contracts.js';
 
 const env = process.env;
 const int = (name: string, fallback: number): number => {
@@ -115,6 +116,7 @@ async function main(): Promise<void> {
   const stopLogs = captureLogs();
   const dataDir = mkdtempSync(join(tmpdir(), 'cdp-bench-'));
   let runtime: LocalRuntime | undefined;
+  let receiver: WebhookReceiver | undefined;
   try {
     runtime = await startLocalRuntime(
       {
@@ -128,12 +130,18 @@ async function main(): Promise<void> {
         importScanIntervalMs: 3_600_000,
         // The segmentation function runs once per minute of traffic at BENCH_RATE (see scheduleSegmenter), not of replay.
         segmenterIntervalMs: 3_600_000,
+        // About the deployed publisher's pace (a pass a second while it polls), so its reads are not overcounted.
+        publisherIntervalMs: 1_000,
       },
       meter.instrumentation(),
     );
     const definitions = benchSegments(settings.segments);
     for (const segment of definitions) await admin(runtime, 'PUT', `/v1/segments/${segment.id}`, { name: segment.name, condition: segment.condition });
     if (definitions.length > 0) await segmentsReady(runtime);
+    // With segments, a webhook hears every entry and exit: activation's share of the bill.
+    receiver = definitions.length > 0 ? await startWebhookReceiver() : undefined;
+    if (receiver) await admin(runtime, 'PUT', '/v1/destinations/bench-hook', { type: 'webhook', url: `${receiver.url}/hook`, pattern: { 'detail-type': ['Segment Entered', 'Segment Exited'] } });
+    const publishedBefore = runtime.telemetry.snapshot().ActivationEventsPublished ?? 0;
     const baseline = snapshot(meter);
     const segmenterBefore = meter.lambdaUsage().segmenter ?? { invocations: 0, billedMs: 0 };
     const writesBefore = new Map(meter.writeUnitsByFunction);
@@ -155,8 +163,10 @@ async function main(): Promise<void> {
     const elapsedS = (performance.now() - started) / 1000;
     // What the schedule would do meanwhile: due profiles, and membership changes to the lake.
     while ((await runtime.runSegmenter()).more);
+    while ((await runtime.runPublisher()).changes > 0);
+    const published = (runtime.telemetry.snapshot().ActivationEventsPublished ?? 0) - publishedBefore;
     const counts = since(snapshot(meter), baseline);
-    const lambda = scheduledSegmenter(meter.lambdaUsage(), segmenterBefore, events);
+    const lambda = scheduledPublisher(scheduledSegmenter(meter.lambdaUsage(), segmenterBefore, events), events);
     const invocations = Object.values(lambda).reduce((n, u) => n + u.invocations, 0);
     const membershipChanges = runtime.telemetry.snapshot().OutboundChangesRecorded ?? 0;
     const writeUnitsByFunction = Object.fromEntries([...meter.writeUnitsByFunction].map(([fn, units]) => [fn, round((units - (writesBefore.get(fn) ?? 0)) / events)]));
@@ -215,7 +225,8 @@ async function main(): Promise<void> {
       s3Gets: counts.s3Gets,
       s3Lists: counts.s3Lists,
       s3BytesStored: bytesStored,
-      eventBridgeEntries: 0,
+      // PutEvents entries, and as many API destination calls (priced at a fifth of an entry).
+      eventBridgeEntries: Math.round(published * 1.2),
       logBytes: Math.round((logBytes * events) / (events + ticks * perTick)),
     };
     const cost = priceRun(metered, { eventsPerSecond: settings.rate, shards: settings.shards });
@@ -249,7 +260,7 @@ async function main(): Promise<void> {
         s3Gets: metered.s3Gets,
         s3Lists: metered.s3Lists,
         s3BytesStored: bytesStored,
-        eventBridgeEntries: 0,
+        eventBridgeEntries: metered.eventBridgeEntries,
         logBytes: metered.logBytes,
       },
       costLines: Object.fromEntries(cost.lines.map((l) => [l.item, round(l.usdPerMillion, 5)])),
@@ -274,6 +285,7 @@ async function main(): Promise<void> {
     stopLogs();
     // A failed run must still end: stop what is running, but never wait on it for long.
     await Promise.race([runtime?.stop(), sleep(15_000)]);
+    await receiver?.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -352,6 +364,18 @@ function scheduledSegmenter(
   const scheduled = Math.max(1, Math.ceil(events / settings.rate / (SegmentTiming.scheduleMinutes * 60)));
   const perRun = runs > 0 ? billedMs / runs : 0;
   return { ...usage, segmenter: { invocations: scheduled, billedMs: Math.max(billedMs, Math.round(perRun * scheduled)) } };
+}
+
+/**
+ * The publisher runs once a minute in AWS and polls the outbox for its whole budget, whatever the
+ * traffic: priced as that, over the time the events would take at BENCH_RATE.
+ */
+function scheduledPublisher(
+  usage: Partial<Record<HandlerName, { invocations: number; billedMs: number }>>,
+  events: number,
+): Partial<Record<HandlerName, { invocations: number; billedMs: number }>> {
+  const runs = Math.max(1, Math.ceil(events / settings.rate / (ActivationTiming.scheduleMinutes * 60)));
+  return { ...usage, publisher: { invocations: runs, billedMs: runs * ActivationTiming.runBudgetMs } };
 }
 
 /** Bytes of the lake objects s3rver holds on disk (the object files, not its metadata). */

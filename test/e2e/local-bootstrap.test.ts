@@ -71,7 +71,7 @@ describe('the local bootstrap on a data dir from before the outbox and due index
     const store = new DynamoDbProfileStore(fixture.clients.dynamodb, 'old-profiles', new CountingTelemetry());
     const change = { id: 'c1', kind: 'Test', profileId: 'fresh', at: 0, detail: {} };
     await store.putProfile({ state: emptyProfile('fresh', 0), expectedVersion: undefined, outbox: [change] });
-    expect(await store.pendingOutbound(outboxBucket('fresh'))).toEqual([{ profileId: 'fresh', changes: [change] }]);
+    expect(await store.pendingOutbound(outboxBucket('fresh'))).toEqual([{ profileId: 'fresh', changes: [change], profile: { identifiers: [], traits: {} } }]);
     // A second start finds nothing to do.
     await createLocalResources(fixture.clients, { ...fixture.settings, profilesTable: 'old-profiles' });
     expect(await itemCount('old-profiles')).toBe(61);
