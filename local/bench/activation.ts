@@ -60,7 +60,7 @@ try {
   const t = runtime.telemetry.snapshot();
   console.log(JSON.stringify({
     people, rate, delivered: delivered.size, lagMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: lags.at(-1) },
-    publisherPasses: t.OutboundChangesDelivered ?? 0, eventsPublished: t.ActivationEventsPublished ?? 0, webhookDeliveries: receiver.deliveries.length,
+    changesDelivered: t.OutboundChangesDelivered ?? 0, eventsPublished: t.ActivationEventsPublished ?? 0, webhookDeliveries: receiver.deliveries.length,
     settings: { resolverWindowMs: runtime.settings.consumers.resolver.batchWindowMs, publisherIntervalMs: runtime.settings.publisherIntervalMs },
   }));
 } finally {
