@@ -13,7 +13,8 @@ const { values, positionals } = toolArguments({
   help: `
 Reads {"segments": {"<id>": {...}}, "destinations": {"<id>": {...}}, "sampleEvents": [...]} and
 PUTs each segment and destination to the CDP's API (segments first, so destinations can name
-them). With --send-sample-events it then sends sampleEvents as one batch.
+them). With --send-sample-events it then waits for the segments to be ready (their backfill
+done) and sends sampleEvents as one batch.
 
   --url URL              the API (default: the running local CDP, from CDP_DATA_DIR)
   --send-sample-events   send the file's sampleEvents after applying
@@ -41,7 +42,18 @@ try {
   };
   for (const [id, body] of Object.entries(file.segments ?? {})) await put('segments', id, body);
   for (const [id, body] of Object.entries(file.destinations ?? {})) await put('destinations', id, body);
-  if (values['send-sample-events'] && file.sampleEvents?.length) {
+  if (values['send-sample-events'] && file.sampleEvents?.length && !failed) {
+    // A new segment first backfills from the lake; events sent before it is ready are decided by that backfill, seconds later.
+    for (const id of Object.keys(file.segments ?? {})) {
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const segment = (await (await fetch(`${url}/v1/segments/${encodeURIComponent(id)}`, { headers: admin })).json()) as { status?: string };
+        if (segment.status === 'ready') break;
+        if (Date.now() > deadline) throw new Error(`segment ${id} is still ${segment.status ?? 'unknown'} after 2 minutes`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      console.log(`segment ${id}: ready`);
+    }
     const response = await fetch(`${url}/v1/batch`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`${settings.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' },
