@@ -3,6 +3,9 @@ import { InMemoryDestinationStore } from '../../lambdas/adapters/memory/in-memor
 import { DestinationError, parseDestination, rulePattern, type Destination, type DestinationSecret } from '../../lambdas/domain/destinations.js';
 import type { DestinationRouting } from '../../lambdas/ports/destination-store.js';
 import { DestinationService } from '../../lambdas/use-cases/destinations.js';
+import { destinationStoreContract } from '../contract/destination-store.js';
+
+destinationStoreContract('in memory', async () => new InMemoryDestinationStore());
 
 const aws = { allowLoopbackHttp: false };
 const local = { allowLoopbackHttp: true };

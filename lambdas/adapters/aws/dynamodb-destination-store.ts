@@ -2,7 +2,7 @@ import { DeleteItemCommand, GetItemCommand, PutItemCommand, paginateQuery, type 
 import { DestinationPartitionKey } from '../../contracts.js';
 import type { Destination } from '../../domain/destinations.js';
 import { DestinationConflictError, type DestinationStore, type StoredDestination } from '../../ports/destination-store.js';
-import { isConditionFailure } from './dynamodb-errors.js';
+import { sendConditional } from './dynamodb-errors.js';
 import type { Item } from './profile-item-codec.js';
 
 const destinationKey = (id: string): Item => ({ pk: { S: DestinationPartitionKey }, sk: { S: `d#${id}` } });
@@ -67,12 +67,7 @@ export class DynamoDbDestinationStore implements DestinationStore {
     );
   }
 
-  private async conditional(command: PutItemCommand | DeleteItemCommand, message: string): Promise<void> {
-    try {
-      await this.client.send(command as PutItemCommand);
-    } catch (error) {
-      if (isConditionFailure(error)) throw new DestinationConflictError(message);
-      throw error;
-    }
+  private conditional(command: PutItemCommand | DeleteItemCommand, message: string): Promise<void> {
+    return sendConditional(this.client, command, () => new DestinationConflictError(message));
   }
 }

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SegmentPartitionKey } from '../../contracts.js';
 import { SegmentConflictError, type BackfillJob, type SegmentFields, type SegmentStore, type StoredSegment } from '../../ports/segment-store.js';
-import { isConditionFailure } from './dynamodb-errors.js';
+import { isConditionFailure, sendConditional } from './dynamodb-errors.js';
 import type { Item } from './profile-item-codec.js';
 
 const Partition = SegmentPartitionKey;
@@ -129,12 +129,7 @@ export class DynamoDbSegmentStore implements SegmentStore {
     );
   }
 
-  private async conditional(command: UpdateItemCommand | DeleteItemCommand | PutItemCommand, message: string): Promise<void> {
-    try {
-      await this.client.send(command as PutItemCommand);
-    } catch (error) {
-      if (isConditionFailure(error)) throw new SegmentConflictError(message);
-      throw error;
-    }
+  private conditional(command: UpdateItemCommand | DeleteItemCommand | PutItemCommand, message: string): Promise<void> {
+    return sendConditional(this.client, command, () => new SegmentConflictError(message));
   }
 }
