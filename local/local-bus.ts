@@ -164,20 +164,13 @@ export class LocalEventBus implements EventBus, DestinationRouting {
   }
 
   private async enqueue(destinationId: string, event: BusEnvelope): Promise<void> {
-    const key = fileKey(event.detail.eventId);
-    if (await exists(join(this.dir('delivered', destinationId), key))) return;
-    const pending = this.dir('pending', destinationId);
-    await mkdir(pending, { recursive: true });
-    if ((await readdir(pending)).some((name) => name.endsWith(`-${key}.json`))) return;
-    await this.writePending(destinationId, { destinationId, event, attempts: 0, acceptedAt: Date.now() }, Date.now());
+    // A copy already pending is harmless: delivery checks the receipt again and drops it.
+    if (await this.delivered(destinationId, event.detail.eventId)) return;
+    await writePending(this.options.directory, { destinationId, event, attempts: 0, acceptedAt: Date.now() }, Date.now());
   }
 
-  private async writePending(destinationId: string, delivery: PendingDelivery, dueAt: number): Promise<void> {
-    const pending = this.dir('pending', destinationId);
-    const name = `${String(dueAt).padStart(13, '0')}-${fileKey(delivery.event.detail.eventId)}.json`;
-    const temporary = join(pending, `.${randomUUID()}.tmp`);
-    await writeFile(temporary, JSON.stringify(delivery));
-    await rename(temporary, join(pending, name));
+  private delivered(destinationId: string, eventId: string): Promise<boolean> {
+    return exists(join(this.dir('delivered', destinationId), fileKey(eventId)));
   }
 
   // --- Delivery.
@@ -196,11 +189,15 @@ export class LocalEventBus implements EventBus, DestinationRouting {
     const due: Array<{ file: string; destinationId: string }> = [];
     const now = Date.now();
     for (const destinationId of await listDirectory(this.dir('pending'))) {
+      // One copy of an event per round: a second copy (put again, or redriven) waits for the receipt of the first.
+      const keys = new Set<string>();
       for (const name of (await listDirectory(this.dir('pending', destinationId))).sort()) {
         if (name.startsWith('.') || !name.endsWith('.json')) continue;
         if (Number(name.slice(0, 13)) > now) break;
+        const key = name.slice(14, -'.json'.length);
         const file = join(this.dir('pending', destinationId), name);
-        if (!this.inFlight.has(file)) due.push({ file, destinationId });
+        if (!this.inFlight.has(file) && !keys.has(key)) due.push({ file, destinationId });
+        keys.add(key);
       }
     }
     let next = 0;
@@ -233,6 +230,10 @@ export class LocalEventBus implements EventBus, DestinationRouting {
       await rm(file, { force: true });
       return;
     }
+    if (await this.delivered(destinationId, delivery.event.detail.eventId)) {
+      await rm(file, { force: true });
+      return;
+    }
     const outcome = await this.send(route, delivery.event);
     const key = fileKey(delivery.event.detail.eventId);
     if (outcome.ok) {
@@ -262,7 +263,7 @@ export class LocalEventBus implements EventBus, DestinationRouting {
       });
       return;
     }
-    await this.writePending(destinationId, failed, now + delay);
+    await writePending(this.options.directory, failed, now + delay);
     await rm(file, { force: true });
   }
 
@@ -326,20 +327,23 @@ export async function redriveBusDeadLetters(directory: string, options: { dryRun
     if (options.destination && destinationId !== options.destination) continue;
     for (const name of await listDirectory(join(root, destinationId))) {
       const file = join(root, destinationId, name);
-      const letter = JSON.parse(await readFile(file, 'utf8')) as PendingDelivery;
+      const { event } = JSON.parse(await readFile(file, 'utf8')) as PendingDelivery;
       counts[destinationId] = (counts[destinationId] ?? 0) + 1;
       if (options.dryRun) continue;
-      const pending = join(directory, 'pending', destinationId);
-      await mkdir(pending, { recursive: true });
-      const { lastError: _lastError, ...rest } = letter as PendingDelivery & { deadLetteredAt?: string };
-      delete (rest as { deadLetteredAt?: string }).deadLetteredAt;
-      const temporary = join(pending, `.${randomUUID()}.tmp`);
-      await writeFile(temporary, JSON.stringify({ ...rest, attempts: 0, acceptedAt: Date.now() }));
-      await rename(temporary, join(pending, `${String(Date.now()).padStart(13, '0')}-${name}`));
+      await writePending(directory, { destinationId, event, attempts: 0, acceptedAt: Date.now() }, Date.now());
       await rm(file, { force: true });
     }
   }
   return counts;
+}
+
+/** Writes one pending delivery, due at `dueAt`: `pending/<destination>/<due>-<key>.json`, atomically (a temporary file renamed). */
+async function writePending(directory: string, delivery: PendingDelivery, dueAt: number): Promise<void> {
+  const pending = join(directory, 'pending', delivery.destinationId);
+  await mkdir(pending, { recursive: true });
+  const temporary = join(pending, `.${randomUUID()}.tmp`);
+  await writeFile(temporary, JSON.stringify(delivery));
+  await rename(temporary, join(pending, `${String(dueAt).padStart(13, '0')}-${fileKey(delivery.event.detail.eventId)}.json`));
 }
 
 async function listDirectory(dir: string): Promise<string[]> {
