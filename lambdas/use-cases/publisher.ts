@@ -1,7 +1,7 @@
 import { ActivationLimits, LakeLayout, OutboxIndex } from '../contracts.js';
 import { activationEvent, type ActivationEvent } from '../domain/activation-events.js';
 import { rulePattern, type Destination } from '../domain/destinations.js';
-import { matchesEventPattern } from '../domain/event-pattern.js';
+import { matchesEventPattern, type EventPattern } from '../domain/event-pattern.js';
 import { gzipNdjson } from '../domain/ndjson.js';
 import { messageDigest } from '../domain/profile.js';
 import type { OutboundChange } from '../domain/profile-write.js';
@@ -47,6 +47,11 @@ export interface PublishReport {
 }
 
 const MembershipKinds = new Set<string>([SegmentEntered, SegmentExited]);
+/** A destination with its rule's pattern, built once per read of the definitions. */
+interface Routed {
+  readonly destination: Destination;
+  readonly rule: EventPattern;
+}
 /** Entry failures that will never succeed: the event itself is refused. Others (throttling, internal) pass. */
 const PermanentPutFailures = new Set(['MalformedDetail', 'InvalidArgument', 'ValidationException']);
 
@@ -65,7 +70,7 @@ const PermanentPutFailures = new Set(['MalformedDetail', 'InvalidArgument', 'Val
 export class Publisher {
   private readonly pageSize: number;
   private readonly maxAgeMs: number;
-  private cache: { at: number; destinations: readonly Destination[]; names: ReadonlyMap<string, string> } | undefined;
+  private cache: { at: number; destinations: readonly Routed[]; names: ReadonlyMap<string, string> } | undefined;
 
   constructor(private readonly deps: PublisherDependencies) {
     this.pageSize = deps.pageSize ?? 100;
@@ -97,7 +102,7 @@ export class Publisher {
     return { ...totals, more };
   }
 
-  private async definitions(): Promise<{ destinations: readonly Destination[]; names: ReadonlyMap<string, string> }> {
+  private async definitions(): Promise<{ destinations: readonly Routed[]; names: ReadonlyMap<string, string> }> {
     const now = Date.now();
     if (this.cache && now - this.cache.at < this.maxAgeMs) return this.cache;
     const [stored, segments] = await Promise.all([this.deps.destinations.list(), this.deps.segments.list()]);
@@ -105,7 +110,7 @@ export class Publisher {
     const declaredIds = new Set(declared.map((d) => d.id));
     this.cache = {
       at: now,
-      destinations: [...declared, ...stored.map((s) => s.destination).filter((d) => !declaredIds.has(d.id))],
+      destinations: [...declared, ...stored.map((s) => s.destination).filter((d) => !declaredIds.has(d.id))].map((destination) => ({ destination, rule: rulePattern(destination) })),
       names: new Map(segments.map((s) => [s.id, s.name])),
     };
     return this.cache;
@@ -116,9 +121,9 @@ export class Publisher {
     const entries: Array<{ changeId: string; event: ActivationEvent; destinationId: string }> = [];
     for (const { changes, profile } of pending) {
       for (const change of changes) {
-        for (const destination of destinations) {
+        for (const { destination, rule } of destinations) {
           const event = activationEvent(change, { profile: profile ?? { identifiers: [], traits: {} }, segmentNames: names, traits: destination.traits, destinationId: destination.id });
-          if (matchesEventPattern(rulePattern(destination), event)) entries.push({ changeId: change.id, event, destinationId: destination.id });
+          if (matchesEventPattern(rule, event)) entries.push({ changeId: change.id, event, destinationId: destination.id });
         }
       }
     }
