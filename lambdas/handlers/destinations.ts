@@ -5,7 +5,7 @@ import type { Telemetry } from '../ports/telemetry.js';
 import { Authenticator } from '../use-cases/authenticate.js';
 import { DestinationApiError, type DestinationService } from '../use-cases/destinations.js';
 import { adminApiHandler } from './shared/admin.js';
-import { bodyBytes, errorBody, json, type HttpHandler } from './shared/http.js';
+import { errorBody, json, jsonBody, type HttpHandler } from './shared/http.js';
 import { lambdaHandler } from './shared/lambda.js';
 
 export interface DestinationApiDependencies {
@@ -20,13 +20,8 @@ export function destinationApiDependencies(c: Pick<Composition, 'credentials' | 
   return { authenticator: new Authenticator(c.credentials), service: destinationService(c, routing), telemetry: c.telemetry, logger: c.logger };
 }
 
-function jsonBody(bytes: Buffer): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new DestinationApiError(400, 'the body must be JSON: {"type": "webhook", "url": "...", "pattern": {...}}', [{ field: 'body', reason: 'is not valid JSON' }]);
-  }
-}
+const notJson = (): DestinationApiError =>
+  new DestinationApiError(400, 'the body must be JSON: {"type": "webhook", "url": "...", "pattern": {...}}', [{ field: 'body', reason: 'is not valid JSON' }]);
 
 /** The destination API (docs/activation.md): define, read, list and delete destinations. Admin tokens only; secrets are never returned. */
 export function createDestinationApiHandler(deps: DestinationApiDependencies): HttpHandler {
@@ -42,7 +37,7 @@ export function createDestinationApiHandler(deps: DestinationApiDependencies): H
         case 'getDestination':
           return json(200, await deps.service.get(id));
         case 'putDestination': {
-          const { destination, created } = await deps.service.put(id, jsonBody(bodyBytes(event)));
+          const { destination, created } = await deps.service.put(id, jsonBody(event, notJson));
           return json(created ? 201 : 200, destination);
         }
         case 'deleteDestination':

@@ -10,7 +10,7 @@ import type { Telemetry } from '../ports/telemetry.js';
 import { Authenticator } from '../use-cases/authenticate.js';
 import type { BackfillTiming } from '../use-cases/segments.js';
 import { ProfileApiError, type ProfileRef, type ProfileService } from '../use-cases/profiles.js';
-import { bodyBytes, errorBody, json, type HttpHandler } from './shared/http.js';
+import { errorBody, json, jsonBody, type HttpHandler } from './shared/http.js';
 import { adminApiHandler } from './shared/admin.js';
 import { lambdaHandler } from './shared/lambda.js';
 
@@ -89,7 +89,7 @@ export function createProfileApiHandler(deps: ProfileApiDependencies): HttpHandl
         case 'getProfileMerges':
           return json(200, await deps.service.history(ref));
         case 'splitProfile': {
-          const body = parseSplitRequest(bodyBytes(event));
+          const body = parseSplitRequest(event);
           const normalized = normalizeIdentifier(body.identifier.type, body.identifier.value, deps.config);
           if ('refused' in normalized) throw new ProfileApiError(400, `${JSON.stringify(body.identifier.value)} ${RefusalReasonText[normalized.refused]} (${body.identifier.type})`, 'identifier.value');
           return json(200, await deps.service.split(ref, normalized.identifier));
@@ -106,13 +106,8 @@ export function createProfileApiHandler(deps: ProfileApiDependencies): HttpHandl
   });
 }
 
-function parseSplitRequest(body: Buffer): SplitRequest {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ProfileApiError(400, 'the body must be JSON: {"identifier":{"type":"...","value":"..."}}', 'body');
-  }
+function parseSplitRequest(event: Parameters<typeof jsonBody>[0]): SplitRequest {
+  const parsed = jsonBody(event, () => new ProfileApiError(400, 'the body must be JSON: {"identifier":{"type":"...","value":"..."}}', 'body'));
   const result = SplitRequest.safeParse(parsed);
   if (!result.success) throw ProfileApiError.invalid(validationIssues(result.error.issues, parsed));
   return result.data;

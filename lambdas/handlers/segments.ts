@@ -5,7 +5,7 @@ import type { Telemetry } from '../ports/telemetry.js';
 import { Authenticator } from '../use-cases/authenticate.js';
 import { SegmentApiError, type BackfillTiming, type SegmentService } from '../use-cases/segments.js';
 import { adminApiHandler } from './shared/admin.js';
-import { bodyBytes, errorBody, json, type HttpHandler } from './shared/http.js';
+import { errorBody, json, jsonBody, type HttpHandler } from './shared/http.js';
 import { lambdaHandler } from './shared/lambda.js';
 
 export interface SegmentApiDependencies {
@@ -31,13 +31,7 @@ function limitOf(raw: string | undefined): number {
   return limit;
 }
 
-function jsonBody(bytes: Buffer): unknown {
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new SegmentApiError(400, 'the body must be JSON: {"name": "...", "condition": {...}}', 'body');
-  }
-}
+const notJson = (): SegmentApiError => new SegmentApiError(400, 'the body must be JSON: {"name": "...", "condition": {...}}', 'body');
 
 /** The segment API (docs/api.md): define, read, list and delete segments, list members, and get a segment as SQL. Admin tokens only. */
 export function createSegmentApiHandler(deps: SegmentApiDependencies): HttpHandler {
@@ -53,7 +47,7 @@ export function createSegmentApiHandler(deps: SegmentApiDependencies): HttpHandl
         case 'getSegment':
           return json(200, await deps.service.get(id));
         case 'putSegment': {
-          const { segment, created } = await deps.service.put(id, jsonBody(bodyBytes(event)));
+          const { segment, created } = await deps.service.put(id, jsonBody(event, notJson));
           return json(created ? 201 : 200, segment);
         }
         case 'deleteSegment':

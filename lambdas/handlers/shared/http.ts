@@ -26,3 +26,12 @@ export function header(headers: Record<string, string | undefined> | undefined, 
 export function bodyBytes(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Buffer {
   return Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
 }
+
+/** A request's JSON body; one that is not JSON throws the API's own error, from `refuse`. */
+export function jsonBody(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>, refuse: () => Error): unknown {
+  try {
+    return JSON.parse(bodyBytes(event).toString('utf8'));
+  } catch {
+    throw refuse();
+  }
+}
