@@ -6,11 +6,14 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { LocalEndpoints } from '../lambdas/composition.js';
 import { listen } from './http-server.js';
+import { repairS3rverStore } from './s3rver-repair.js';
 
 export interface Emulators {
   readonly endpoints: LocalEndpoints;
   /** Where s3rver keeps each bucket's objects on disk (read directly by the local query engine). */
   readonly s3Directory: string;
+  /** Objects whose unfinished, unacknowledged PUT a killed s3rver left behind, removed before it started. */
+  readonly unfinishedObjectsRemoved: readonly string[];
   close(): Promise<void>;
 }
 
@@ -22,6 +25,7 @@ export async function startEmulators(dataDir: string): Promise<Emulators> {
   const kinesis = kinesalite({ path: dirs.kinesis, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
   const dynamoPort = await listen(dynamo, 0, '127.0.0.1');
   const kinesisPort = await listen(kinesis, 0, '127.0.0.1');
+  const unfinishedObjectsRemoved = await repairS3rverStore(dirs.s3);
   const s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: dirs.s3, silent: true });
   const { port: s3Port } = await s3.run();
   return {
@@ -31,6 +35,7 @@ export async function startEmulators(dataDir: string): Promise<Emulators> {
       s3: `http://127.0.0.1:${s3Port}`,
     },
     s3Directory: dirs.s3,
+    unfinishedObjectsRemoved,
     async close() {
       await Promise.allSettled([close(dynamo), close(kinesis), s3.close()]);
     },
