@@ -51,6 +51,20 @@ import type { DestinationRouting } from './ports/destination-store.js';
 import type { EventBus } from './ports/event-bus.js';
 import { Publisher } from './use-cases/publisher.js';
 import { DestinationService } from './use-cases/destinations.js';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { PrivacyTiming } from './contracts.js';
+import { DynamoDbPrivacyStore } from './adapters/aws/dynamodb-privacy-store.js';
+import { SecretsManagerSalt } from './adapters/aws/secrets-manager-salt.js';
+import { SqsHeldDeliveries } from './adapters/aws/sqs-held-deliveries.js';
+import { StaticSalt } from './adapters/local/static-salt.js';
+import type { ExportLinks, SaltSource } from './ports/privacy-salt.js';
+import type { HeldDeliveries } from './ports/event-bus.js';
+import { SuppressionFilter } from './use-cases/suppression.js';
+import { PrivacyService } from './use-cases/privacy.js';
+import { PrivacyWorker, type PrivacyWorkerDependencies } from './use-cases/privacy-worker.js';
 
 export interface LocalEndpoints {
   readonly dynamodb: string;
@@ -75,6 +89,17 @@ export interface RuntimeConfig {
   readonly declaredDestinations?: readonly Destination[];
   /** How the destination API routes destinations on the bus, in AWS. */
   readonly destinationRouting?: RoutingSettings;
+  /** The salt of privacy hashes: given (locally), or read from this Secrets Manager secret (AWS). */
+  readonly privacySalt?: string;
+  readonly privacySaltSecret?: string;
+  /** Longest a function uses a copy of the suppression list. @default PrivacyTiming.suppressionMaxAgeMs */
+  readonly suppressionMaxAgeMs?: number;
+  /** The lake bucket keeps earlier versions of objects (the deployed lake). @default false */
+  readonly lakeVersioned?: boolean;
+  /** Athena's query results bucket (AWS), which an erasure empties. */
+  readonly queryResultsBucket?: string;
+  /** The activation dead-letter queues (AWS), by destination. */
+  readonly deliveryDeadLetterQueues?: Readonly<Record<string, string>>;
 }
 
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
@@ -99,6 +124,11 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Run
     ...(env[Env.eventBusName] ? { eventBusName: env[Env.eventBusName] } : {}),
     ...(env[Env.declaredDestinations] ? { declaredDestinations: JSON.parse(env[Env.declaredDestinations]!) as Destination[] } : {}),
     ...(env[Env.destinationRouting] ? { destinationRouting: RoutingSettingsSchema.parse(JSON.parse(env[Env.destinationRouting]!)) } : {}),
+    ...(env[Env.privacySalt] ? { privacySalt: env[Env.privacySalt] } : {}),
+    ...(env[Env.privacySaltSecret] ? { privacySaltSecret: env[Env.privacySaltSecret] } : {}),
+    ...(env[Env.lakeVersioned] === 'true' ? { lakeVersioned: true } : {}),
+    ...(env[Env.queryResultsBucket] ? { queryResultsBucket: env[Env.queryResultsBucket] } : {}),
+    ...(env[Env.deliveryDeadLetterQueues] ? { deliveryDeadLetterQueues: JSON.parse(env[Env.deliveryDeadLetterQueues]!) as Record<string, string> } : {}),
   };
 }
 
@@ -188,21 +218,25 @@ export interface Composition extends Observability {
   readonly deadLetters: DeadLetterStore;
   readonly segments: DynamoDbSegmentStore;
   readonly destinations: DynamoDbDestinationStore;
+  readonly privacy: DynamoDbPrivacyStore;
+  readonly salt: SaltSource;
 }
 
 export function compose(config: RuntimeConfig, options: { clients?: Clients; telemetry?: Telemetry } = {}): Composition {
   const clients = options.clients ?? createClients(config);
   const observability = createObservability(config, options.telemetry);
   const lake = lakeStore(config, clients.s3);
+  const privacy = privacyParts(config, clients.dynamodb);
   return {
     config,
     clients,
     ...observability,
     lake,
+    ...privacy,
     stream: eventStream(config, clients.kinesis),
     credentials: credentialStore(config, clients.dynamodb),
     profiles: profileStore(config, observability, clients.dynamodb),
-    rejectionLog: rejectionLog(lake, observability),
+    rejectionLog: rejectionLog(lake, { ...observability, ...privacy, config }),
     deadLetters: deadLetterStore(config, clients.dynamodb),
     segments: segmentStore(config, clients.dynamodb),
     destinations: destinationStore(config, clients.dynamodb),
@@ -210,21 +244,84 @@ export function compose(config: RuntimeConfig, options: { clients?: Clients; tel
 }
 
 /* One builder per adapter; a handler's production wiring calls only the ones it needs. */
-export const lakeStore = (config: RuntimeConfig, client = s3Client(config)): S3ObjectStore => new S3ObjectStore(client, config.lakeBucket);
+export const lakeStore = (config: RuntimeConfig, client = s3Client(config)): S3ObjectStore => new S3ObjectStore(client, config.lakeBucket, config.lakeVersioned ?? false);
 export const eventStream = (config: RuntimeConfig, client = kinesisClient(config)): KinesisEventStream =>
   new KinesisEventStream({ client, streamName: config.streamName });
 export const credentialStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DynamoDbCredentialStore =>
   new DynamoDbCredentialStore(client, config.credentialsTable);
-export const rejectionLog = (lake: S3ObjectStore, observability: Observability): RejectionLog =>
-  new RejectionLog(lake, observability.logger, observability.telemetry);
+export const rejectionLog = (lake: S3ObjectStore, c: Observability & Pick<Composition, 'privacy' | 'salt' | 'config'>): RejectionLog =>
+  new RejectionLog(lake, c.logger, c.telemetry, suppressionFilter(c, 'rejections'));
+
+export const privacyStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DynamoDbPrivacyStore => new DynamoDbPrivacyStore(client, config.profilesTable);
+
+/** What every function that applies the suppression list needs: the list and the salt. */
+export const privacyParts = (config: RuntimeConfig, client = dynamoDbClient(config)): Pick<Composition, 'privacy' | 'salt'> => ({ privacy: privacyStore(config, client), salt: saltSource(config) });
+
+/** The salt of privacy hashes: as configured locally, else from the stack's secret (fetched only when first needed). */
+export function saltSource(config: RuntimeConfig): SaltSource {
+  if (config.privacySalt) return new StaticSalt(config.privacySalt);
+  const secret = config.privacySaltSecret;
+  // Asked for only once someone is suppressed: a function configured without it fails then, loudly.
+  if (!secret) return { salt: () => Promise.reject(new Error(`neither ${Env.privacySalt} nor ${Env.privacySaltSecret} is set`)) };
+  return new SecretsManagerSalt(new SecretsManagerClient({}), secret);
+}
+
+/** The suppression list as one stage applies it (docs/privacy.md). */
+export const suppressionFilter = (c: Pick<Composition, 'privacy' | 'salt' | 'config' | 'telemetry'>, stage: string): SuppressionFilter =>
+  new SuppressionFilter(c.privacy, c.salt, c.config.profileConfig, { maxAgeMs: c.config.suppressionMaxAgeMs ?? PrivacyTiming.suppressionMaxAgeMs, telemetry: c.telemetry, stage });
+
+/** Where an access export is fetched in AWS: a presigned link to the private object, valid for a few minutes. */
+export function presignedExportLinks(config: RuntimeConfig, client = s3Client(config)): ExportLinks {
+  return {
+    link: async (_id, key) => ({
+      url: await getSignedUrl(client, new GetObjectCommand({ Bucket: config.lakeBucket, Key: key }), { expiresIn: PrivacyTiming.exportLinkSeconds }),
+      expiresAt: new Date(Date.now() + PrivacyTiming.exportLinkSeconds * 1000).toISOString(),
+    }),
+  };
+}
+
+/** Where an access export is fetched locally: the API's own admin route, which streams it. */
+export const apiExportLinks: ExportLinks = { link: async (id) => ({ url: `/v1/privacy/requests/${encodeURIComponent(id)}/export` }) };
+
+export function privacyService(c: Pick<Composition, 'privacy' | 'salt' | 'lake' | 'config'>, exportLinks: ExportLinks): PrivacyService {
+  return new PrivacyService({ requests: c.privacy, salt: c.salt, lake: c.lake, exportLinks, config: c.config.profileConfig, now: () => new Date(), newId: () => randomUUID().replaceAll('-', '') });
+}
+
+/** The activation dead-letter queues as held deliveries (AWS). */
+export const sqsHeldDeliveries = (config: RuntimeConfig): HeldDeliveries => new SqsHeldDeliveries(new SQSClient({}), config.deliveryDeadLetterQueues ?? {});
+
+/** The privacy worker; locally the runtime passes its bus as the announcer and held deliveries, and a short settle time. */
+export function privacyWorker(
+  c: Pick<Composition, 'privacy' | 'salt' | 'profiles' | 'segments' | 'lake' | 'deadLetters' | 'config' | 'telemetry' | 'logger'>,
+  options: { announcer: PrivacyWorkerDependencies['announcer']; deliveries: readonly HeldDeliveries[]; deadLetters?: readonly DeadLetterStore[]; queryResults?: S3ObjectStore; settleMs?: number },
+): PrivacyWorker {
+  return new PrivacyWorker({
+    requests: c.privacy,
+    suppressions: c.privacy,
+    salt: c.salt,
+    profiles: c.profiles,
+    segments: c.segments,
+    lake: c.lake,
+    ...(options.queryResults ? { queryResults: options.queryResults } : {}),
+    deadLetters: [c.deadLetters, ...(options.deadLetters ?? [])],
+    deliveries: options.deliveries,
+    announcer: options.announcer,
+    config: c.config.profileConfig,
+    settleMs: options.settleMs ?? PrivacyTiming.settleMs,
+    telemetry: c.telemetry,
+    logger: c.logger,
+    now: () => new Date(),
+  });
+}
 export const deadLetterStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DeadLetterStore =>
   new DynamoDbDeadLetterStore(client, config.profilesTable);
 export const segmentStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DynamoDbSegmentStore => new DynamoDbSegmentStore(client, config.profilesTable);
 export const profileStore = (config: RuntimeConfig, observability: Observability, client = dynamoDbClient(config)): DynamoDbProfileStore =>
   new DynamoDbProfileStore(client, config.profilesTable, observability.telemetry);
 
-export function ingestDependencies(c: Pick<Composition, 'credentials' | 'stream' | 'rejectionLog' | 'telemetry' | 'logger'>): IngestDependencies {
+export function ingestDependencies(c: Pick<Composition, 'credentials' | 'stream' | 'rejectionLog' | 'telemetry' | 'logger' | 'privacy' | 'salt' | 'config'>): IngestDependencies {
   return {
+    suppression: suppressionFilter(c, 'intake'),
     authenticator: new Authenticator(c.credentials),
     stream: c.stream,
     rejectionLog: c.rejectionLog,
@@ -235,7 +332,8 @@ export function ingestDependencies(c: Pick<Composition, 'credentials' | 'stream'
   };
 }
 
-export const archiveDependencies = (c: Pick<Composition, 'lake' | 'telemetry' | 'logger' | 'config'>): ArchiveDependencies => ({
+export const archiveDependencies = (c: Pick<Composition, 'lake' | 'telemetry' | 'logger' | 'config' | 'privacy' | 'salt'>): ArchiveDependencies => ({
+  suppression: suppressionFilter(c, 'archiver'),
   lake: c.lake,
   config: c.config.profileConfig,
   telemetry: c.telemetry,
@@ -251,7 +349,8 @@ export const importDependencies = (c: Pick<Composition, 'lake' | 'stream' | 'rej
   now: () => new Date(),
 });
 
-export const resolveDependencies = (c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger'>): ResolveDependencies => ({
+export const resolveDependencies = (c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'privacy' | 'salt'>): ResolveDependencies => ({
+  suppression: suppressionFilter(c, 'resolver'),
   store: c.profiles,
   config: c.config.profileConfig,
   telemetry: c.telemetry,
@@ -267,7 +366,7 @@ export const DeployedSegmentTiming: BackfillTiming = { definitionsMaxAgeMs: Segm
  * lake's identity log kept. (`resolveDependencies` alone is the plain fold a rebuild uses.)
  */
 export const streamResolveDependencies = (
-  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'segments' | 'lake'>,
+  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'segments' | 'lake' | 'privacy' | 'salt'>,
   timing: BackfillTiming = DeployedSegmentTiming,
 ): ResolveDependencies => ({
   ...resolveDependencies(c),
@@ -276,7 +375,7 @@ export const streamResolveDependencies = (
 });
 
 export const isolatingResolveDependencies = (
-  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'deadLetters' | 'segments' | 'lake'>,
+  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'deadLetters' | 'segments' | 'lake' | 'privacy' | 'salt'>,
   timing: BackfillTiming = DeployedSegmentTiming,
 ): IsolatingResolveDependencies => ({ ...streamResolveDependencies(c, timing), deadLetters: c.deadLetters });
 
@@ -302,7 +401,7 @@ function athenaLake(config: RuntimeConfig): AthenaLakeQuery {
 
 /** The profile service; its lake is Athena unless the local runtime passes DuckDB. */
 export function profileService(
-  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'lake' | 'segments'>,
+  c: Pick<Composition, 'profiles' | 'config' | 'telemetry' | 'logger' | 'lake' | 'segments' | 'privacy' | 'salt'>,
   lake?: LakeQuery,
   timing: BackfillTiming = DeployedSegmentTiming,
 ): ProfileService {

@@ -25,6 +25,16 @@ export const Env = {
   declaredDestinations: 'CDP_DECLARED_DESTINATIONS',
   /** What the destination API needs to route destinations it manages (JSON, lambdas/adapters/aws/eventbridge-destination-routing.ts). */
   destinationRouting: 'CDP_DESTINATION_ROUTING',
+  /** The secret holding the salt of privacy hashes (Secrets Manager, in AWS). */
+  privacySaltSecret: 'CDP_PRIVACY_SALT_SECRET',
+  /** The salt itself, locally (a file in the data directory holds it). */
+  privacySalt: 'CDP_PRIVACY_SALT',
+  /** Whether the lake bucket keeps earlier versions of objects, which an erasure must delete too. */
+  lakeVersioned: 'CDP_LAKE_VERSIONED',
+  /** The Athena query results bucket: cached query output an erasure empties. */
+  queryResultsBucket: 'CDP_QUERY_RESULTS_BUCKET',
+  /** Queue URLs of the activation dead-letter queues, as JSON `{ "<destination>": "<url>" }`. */
+  deliveryDeadLetterQueues: 'CDP_DELIVERY_DEAD_LETTER_QUEUES',
 } as const;
 
 /** The CloudWatch namespace of the functions' metrics (Powertools EMF); the dashboard and alarms read it. */
@@ -74,6 +84,10 @@ export const LakeLayout = {
    */
   importFileSuffixes: ['.ndjson', '.jsonl', '.json', '.csv'],
   athenaResultsPrefix: 'athena-results/',
+  /** Access exports (one JSON object per request), kept for `PrivacyTiming.exportRetentionDays`. */
+  privacyExportsPrefix: 'privacy/exports/',
+  /** The privacy audit log: one object per request and outcome, never rewritten or deleted by the CDP. */
+  privacyAuditPrefix: 'privacy/audit/',
 } as const;
 
 /** Columns of the lake's `raw_events` table, in order. All strings; objects are JSON text. */
@@ -216,6 +230,8 @@ export const FunctionMemoryMb = {
   segmenter: 1024,
   destinations: 256,
   publisher: 256,
+  privacy: 256,
+  'privacy-worker': 1024,
   'admin-authorizer': 256,
 } as const;
 
@@ -252,6 +268,25 @@ export const SegmentPartitionKey = 'seg';
 
 /** The partition key of destination definitions (without their secrets) in the profiles table. */
 export const DestinationPartitionKey = 'dst';
+
+/** Partition keys of privacy items in the profiles table (docs/data-model.md). */
+export const PrivacyPartitionKeys = { suppressions: 'sup', requests: 'prq', openRequests: 'prq#open' } as const;
+
+/**
+ * Privacy timing (docs/privacy.md): how stale a function's copy of the suppression list may be,
+ * and how long an erasure waits after suppressing before it erases, so that no batch that read
+ * the list before is still writing: the list's age plus the longest a stream consumer runs.
+ */
+export const PrivacyTiming = {
+  suppressionMaxAgeMs: 30_000,
+  settleMs: 30_000 + Math.max(StreamConsumers.archiver.timeoutSeconds, StreamConsumers.resolver.timeoutSeconds) * 1000,
+  scheduleMinutes: 1,
+  runBudgetMs: 45_000,
+  timeoutSeconds: 60,
+  /** How long a presigned link to an access export works. */
+  exportLinkSeconds: 15 * 60,
+  exportRetentionDays: 7,
+} as const;
 
 export const SegmentTiming = {
   /** Longest any function evaluates with definitions read earlier. */
@@ -354,6 +389,9 @@ export const HttpRoutes: readonly HttpRoute[] = [
   { method: 'GET', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'getDestination' },
   { method: 'PUT', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'putDestination' },
   { method: 'DELETE', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'deleteDestination' },
+  { method: 'POST', path: '/v1/privacy/requests', handler: 'privacy', auth: 'admin', operation: 'createPrivacyRequest' },
+  { method: 'GET', path: '/v1/privacy/requests/{id}', handler: 'privacy', auth: 'admin', operation: 'getPrivacyRequest' },
+  { method: 'GET', path: '/v1/privacy/requests/{id}/export', handler: 'privacy', auth: 'admin', operation: 'getPrivacyExport' },
 ];
 
 /** Answers requests no route matches (API Gateway's `$default` route), with a JSON 404. */

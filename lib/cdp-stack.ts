@@ -10,6 +10,8 @@ import {
   Env,
   LakeLayout,
   OutboxIndex,
+  PrivacyPartitionKeys,
+  PrivacyTiming,
   ProfilesTableDefinition,
   SegmentPartitionKey,
   SegmentTiming,
@@ -23,6 +25,8 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnEventBus } from 'aws-cdk-lib/aws-events';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { BatchImport } from './constructs/batch-import.js';
 import { DataTable } from './constructs/data-table.js';
 import { ApiRoutes } from './constructs/api-routes.js';
@@ -33,6 +37,7 @@ import { LakeStorage } from './constructs/lake-storage.js';
 import { OperationsMonitoring } from './constructs/operations-monitoring.js';
 import { ProjectFunction } from './constructs/project-function.js';
 import { ScheduledFunction } from './constructs/scheduled-function.js';
+import { PrivacySalt } from './constructs/privacy-salt.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
 import { grantObjectAccess, grantPrefixListing, grantTableItems } from './grants.js';
 import { acknowledgeLambdaDefaults } from './nag-acknowledgements.js';
@@ -74,6 +79,8 @@ export interface CdpStackProps extends StackProps {
   readonly destinations?: readonly DestinationDeclaration[];
   /** Concurrency reserved for the publisher, so runs never overlap; `0` reserves none. @default 1 */
   readonly publisherReservedConcurrency?: number;
+  /** Days raw events are kept in the lake before S3 deletes them (docs/privacy.md). @default kept until erased */
+  readonly lakeRetentionDays?: number;
 }
 
 /** The whole CDP: composes one construct per concern and wires their permissions. */
@@ -82,7 +89,11 @@ export class CdpStack extends Stack {
     super(scope, id, props);
     const retain = props.retainData ?? true;
     const events = new EventStream(this, 'Events', { capacity: props.streamCapacity, shardCount: props.shardCount });
-    const storage = new LakeStorage(this, 'Storage', { removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY });
+    const storage = new LakeStorage(this, 'Storage', {
+      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      ...(props.lakeRetentionDays ? { expireEventsAfterDays: props.lakeRetentionDays } : {}),
+    });
+    const salt = new PrivacySalt(this, 'Privacy', { removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY });
     const catalog = new LakeCatalog(this, 'Catalog', {
       lakeBucket: storage.lakeBucket,
       queryResultsBucket: storage.queryResultsBucket,
@@ -98,6 +109,12 @@ export class CdpStack extends Stack {
       [Env.credentialsTable]: credentials.table.tableName,
       [Env.profilesTable]: profiles.table.tableName,
       [Env.profileConfig]: profileConfig,
+      [Env.privacySaltSecret]: salt.secret.secretArn,
+    };
+    // Every function that lets events in applies the suppression list: it reads the list's partition and the salt.
+    const applySuppression = (fn: IFunction): void => {
+      grantPartitionItems(fn, profiles.table, PrivacyPartitionKeys.suppressions, ['Query']);
+      salt.grantRead(fn);
     };
 
     const ingest = new ProjectFunction(this, 'Ingest', { handlerFile: 'ingest', environment });
@@ -105,6 +122,7 @@ export class CdpStack extends Stack {
     events.stream.grant(ingest.function, 'kinesis:DescribeStreamSummary');
     credentials.table.grant(ingest.function, 'dynamodb:GetItem', 'dynamodb:DescribeTable');
     grantObjectAccess(ingest.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.rejectionsPrefix);
+    applySuppression(ingest.function);
     const api = new CdpHttpApi(this, 'Intake');
 
     const consumer = (name: keyof typeof StreamConsumers, batchSize?: number, window?: Duration): StreamConsumer => {
@@ -121,11 +139,13 @@ export class CdpStack extends Stack {
     const archiver = consumer('archiver', props.archiverBatchSize, props.archiverBatchingWindow);
     grantObjectAccess(archiver.function.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.eventsPrefix);
     grantObjectAccess(archiver.function.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.quarantinePrefix);
+    applySuppression(archiver.function.function);
 
     const resolver = consumer('resolver', props.resolverBatchSize, props.resolverBatchingWindow);
     grantTableItems(resolver.function.function, profiles.table, ['BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem']);
     grantPartitionItems(resolver.function.function, profiles.table, SegmentPartitionKey, ['Query']);
     grantObjectAccess(resolver.function.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.identitiesPrefix);
+    applySuppression(resolver.function.function);
     const lakeEnvironment = { ...environment, [Env.athenaWorkGroup]: catalog.workGroup.name, [Env.glueDatabase]: catalog.databaseName };
 
     const authorizer = new ProjectFunction(this, 'AdminAuthorizer', { handlerFile: 'admin-authorizer', environment });
@@ -137,6 +157,7 @@ export class CdpStack extends Stack {
     // Splits are recorded in the lake, so a rebuild from it replays them; a split moves identifiers, so it logs them.
     grantObjectAccess(profileFunction.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.splitsPrefix);
     grantObjectAccess(profileFunction.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.identitiesPrefix);
+    applySuppression(profileFunction.function);
 
     const segmentFunction = new ProjectFunction(this, 'SegmentApi', { handlerFile: 'segments', environment: lakeEnvironment, timeout: Duration.seconds(29) });
     credentials.table.grant(segmentFunction.function, 'dynamodb:GetItem');
@@ -190,7 +211,30 @@ export class CdpStack extends Stack {
     grantPartitionItems(destinationFunction.function, profiles.table, DestinationPartitionKey, ['GetItem', 'Query', 'PutItem', 'DeleteItem']);
     grantDestinationRouting(this, destinationFunction, activation);
 
-    new ApiRoutes(this, 'Routes', { api: api.api, functions: { ingest, profiles: profileFunction, segments: segmentFunction, destinations: destinationFunction }, adminAuthorizer: authorizer });
+    // Privacy: the request API, and the worker that carries requests out (docs/privacy.md).
+    const privacyFunction = new ProjectFunction(this, 'PrivacyApi', { handlerFile: 'privacy', environment, timeout: Duration.seconds(29) });
+    credentials.table.grant(privacyFunction.function, 'dynamodb:GetItem');
+    grantPartitionItems(privacyFunction.function, profiles.table, [PrivacyPartitionKeys.requests, PrivacyPartitionKeys.openRequests], ['GetItem', 'PutItem']);
+    grantObjectAccess(privacyFunction.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.privacyAuditPrefix);
+    grantObjectAccess(privacyFunction.function, storage.lakeBucket, ['s3:GetObject'], LakeLayout.privacyExportsPrefix);
+    salt.grantRead(privacyFunction.function);
+    const heldDeliveries = { ...activation.deadLetterQueues, '(api-managed)': activation.runtimeDeadLetterQueue };
+    const privacyWorker = new ScheduledFunction(this, 'PrivacyWorker', {
+      handlerFile: 'privacy-worker',
+      environment: {
+        ...environment,
+        [Env.eventBusName]: activation.bus.eventBusName,
+        [Env.declaredDestinations]: declaredDestinations,
+        [Env.lakeVersioned]: 'true',
+        [Env.queryResultsBucket]: storage.queryResultsBucket.bucketName,
+        [Env.deliveryDeadLetterQueues]: JSON.stringify(Object.fromEntries(Object.entries(heldDeliveries).map(([id, queue]) => [id, queue.queueUrl]))),
+      },
+      every: Duration.minutes(PrivacyTiming.scheduleMinutes),
+      timeout: Duration.seconds(PrivacyTiming.timeoutSeconds),
+    });
+    grantPrivacyWork(privacyWorker.function, { profiles: profiles.table, storage, salt, bus: activation, queues: Object.values(heldDeliveries) });
+
+    new ApiRoutes(this, 'Routes', { api: api.api, functions: { ingest, profiles: profileFunction, segments: segmentFunction, destinations: destinationFunction, privacy: privacyFunction }, adminAuthorizer: authorizer });
 
     const imports = new BatchImport(this, 'Import', { bucket: storage.lakeBucket, environment });
     const importer = imports.function.function;
@@ -198,12 +242,13 @@ export class CdpStack extends Stack {
     grantObjectAccess(importer, storage.lakeBucket, ['s3:PutObject'], LakeLayout.rejectionsPrefix);
     grantPrefixListing(importer, storage.lakeBucket, LakeLayout.importsPrefix);
     events.stream.grantWrite(importer);
+    applySuppression(importer);
 
     const monitoring = new OperationsMonitoring(this, 'Operations', {
       functions: {
         Ingest: ingest, Archiver: archiver.function, Resolver: resolver.function, Importer: imports.function,
         AdminAuthorizer: authorizer, ProfileApi: profileFunction, SegmentApi: segmentFunction, Segmenter: segmenter.function,
-        Publisher: publisher.function, DestinationApi: destinationFunction,
+        Publisher: publisher.function, DestinationApi: destinationFunction, PrivacyApi: privacyFunction, PrivacyWorker: privacyWorker.function,
       },
       destinations: { deadLetterQueues: { ...activation.deadLetterQueues, '(api-managed)': activation.runtimeDeadLetterQueue }, rules: activation.rules },
       consumers: { Archiver: archiver, Resolver: resolver },
@@ -244,15 +289,45 @@ const SegmentChangeTables: LakeTables[] = [{ names: [Catalog.segmentChangesTable
  * each in its own partition; this grants items of one partition only (IAM's LeadingKeys
  * condition), never a profile.
  */
-function grantPartitionItems(fn: IFunction, table: ITableV2, partitionKey: string, actions: string[]): void {
+function grantPartitionItems(fn: IFunction, table: ITableV2, partitionKey: string | readonly string[], actions: string[]): void {
   fn.addToRolePolicy(
     new PolicyStatement({
       effect: Effect.ALLOW,
       actions: actions.map((action) => `dynamodb:${action}`),
       resources: [table.tableArn],
-      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [partitionKey] } },
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': typeof partitionKey === 'string' ? [partitionKey] : [...partitionKey] } },
     }),
   );
+}
+
+/**
+ * The privacy worker finds a person anywhere, so it reads and deletes across the profiles table
+ * and the lake (every version: the bucket is versioned), empties cached query results, goes
+ * through the activation dead-letter queues, announces erasures on the bus, and reads the salt.
+ */
+function grantPrivacyWork(fn: ProjectFunction, on: { profiles: ITableV2; storage: LakeStorage; salt: PrivacySalt; bus: ActivationBus; queues: readonly IQueue[] }): void {
+  const role = fn.function;
+  grantTableItems(role, on.profiles, ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
+  role.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['s3:ListBucket', 's3:ListBucketVersions'], resources: [on.storage.lakeBucket.bucketArn, on.storage.queryResultsBucket.bucketArn] }));
+  role.addToRolePolicy(
+    new PolicyStatement({ effect: Effect.ALLOW, actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], resources: [on.storage.lakeBucket.arnForObjects('*')] }),
+  );
+  // The audit log is append-only: whatever else the worker may delete, never an entry of it.
+  role.addToRolePolicy(
+    new PolicyStatement({ effect: Effect.DENY, actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resources: [on.storage.lakeBucket.arnForObjects(`${LakeLayout.privacyAuditPrefix}*`)] }),
+  );
+  role.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['s3:DeleteObject'], resources: [on.storage.queryResultsBucket.arnForObjects('*')] }));
+  for (const queue of on.queues) queue.grant(role, 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility');
+  on.bus.bus.grantPutEventsTo(role);
+  on.salt.grantRead(role);
+  const stack = Stack.of(fn);
+  for (const bucket of [on.storage.lakeBucket, on.storage.queryResultsBucket]) {
+    const logicalId = stack.getLogicalId(bucket.node.defaultChild as CfnBucket);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/*]`,
+      reason: 'An erasure removes a person wherever they are: every lake prefix (events, identities, segment changes, refusals, splits, exports) and every cached query result, with earlier versions.',
+    });
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { RuntimeConfig } from '../lambdas/composition.js';
 import { Env } from '../lambdas/contracts.js';
 import { profileConfigFromJson } from '../lambdas/domain/profile-config.js';
+import { localPrivacySalt } from './privacy-salt.js';
 
 /** What `npm start` writes to `$CDP_DATA_DIR/endpoints.json` for tools and tests. */
 export interface LocalEndpointsFile {
@@ -15,6 +16,8 @@ export interface LocalEndpointsFile {
   readonly lakeBucket: string;
   readonly credentialsTable: string;
   readonly profilesTable: string;
+  /** The file holding the salt of privacy hashes (local/privacy-salt.ts). */
+  readonly privacySaltFile: string;
 }
 
 export const endpointsFilePath = (dataDir: string): string => join(dataDir, 'endpoints.json');
@@ -47,5 +50,6 @@ export function localRuntimeConfig(endpoints: LocalEndpointsFile, serviceName: s
     profileConfig: profileConfigFromJson(process.env[Env.profileConfig]),
     serviceName,
     local: { dynamodb: endpoints.dynamodb, kinesis: endpoints.kinesis, s3: endpoints.s3 },
+    privacySalt: localPrivacySalt(endpoints.privacySaltFile),
   };
 }

@@ -5,7 +5,7 @@ import type { ActivationEvent } from '../lambdas/domain/activation-events.js';
 import { rulePattern, type Destination, type DestinationSecret } from '../lambdas/domain/destinations.js';
 import { matchesEventPattern } from '../lambdas/domain/event-pattern.js';
 import type { DestinationRouting } from '../lambdas/ports/destination-store.js';
-import type { EventBus, PutOutcome } from '../lambdas/ports/event-bus.js';
+import type { EventBus, HeldDeliveries, PutOutcome } from '../lambdas/ports/event-bus.js';
 import type { AppLogger } from '../lambdas/ports/logger.js';
 import type { Telemetry } from '../lambdas/ports/telemetry.js';
 import { backoffDelay } from '../lambdas/support/retry.js';
@@ -83,7 +83,7 @@ const fileKey = (eventId: string): string => createHash('sha256').update(eventId
  * EventBridge connection does), `pending/<destination>/<due>-<key>.json`,
  * `delivered/<destination>/<key>`, `dead-letters/<destination>/<key>.json`.
  */
-export class LocalEventBus implements EventBus, DestinationRouting {
+export class LocalEventBus implements EventBus, DestinationRouting, HeldDeliveries {
   private routes = new Map<string, Route>();
   private readonly retry: LocalBusRetry;
   private timer: NodeJS.Timeout | undefined;
@@ -270,8 +270,15 @@ export class LocalEventBus implements EventBus, DestinationRouting {
   private async send(route: Route, event: BusEnvelope): Promise<Outcome> {
     const { destination } = route;
     if (destination.type !== 'webhook') {
-      // No SQS or Lambda here: show what AWS would deliver.
-      this.options.logger.info('would deliver', { destination: destination.id, type: destination.type, target: destination.type === 'sqs' ? destination.queueArn : destination.functionArn, event });
+      // No SQS or Lambda here: say what AWS would deliver, by ids (logs never carry identifiers or traits).
+      this.options.logger.info('would deliver', {
+        destination: destination.id,
+        type: destination.type,
+        target: destination.type === 'sqs' ? destination.queueArn : destination.functionArn,
+        eventId: event.detail.eventId,
+        detailType: event['detail-type'],
+        profileId: event.detail.profileId,
+      });
       return { ok: true };
     }
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'cdp-local-bus (EventBridge API destination stand-in)' };
@@ -290,6 +297,25 @@ export class LocalEventBus implements EventBus, DestinationRouting {
   }
 
   // --- Dead letters.
+
+  /** Removes pending events and dead letters about the given profiles (an erasure); receipts hold event ids only and stay. */
+  async eraseProfiles(profileIds: ReadonlySet<string>): Promise<number> {
+    let removed = 0;
+    for (const kind of ['pending', 'dead-letters'] as const) {
+      for (const destinationId of await listDirectory(this.dir(kind))) {
+        for (const name of await listDirectory(this.dir(kind, destinationId))) {
+          const file = join(this.dir(kind, destinationId), name);
+          if (name.startsWith('.')) continue;
+          const delivery = JSON.parse(await readFile(file, 'utf8').catch(() => 'null')) as PendingDelivery | null;
+          if (delivery && profileIds.has(delivery.event.detail.profileId)) {
+            await rm(file, { force: true });
+            removed++;
+          }
+        }
+      }
+    }
+    return removed;
+  }
 
   /** Dead letters waiting, per destination. */
   async deadLetters(): Promise<Array<PendingDelivery & { readonly file: string }>> {

@@ -10,6 +10,8 @@ import {
   isolatingResolveDependencies,
   segmenter,
   publisher,
+  privacyWorker,
+  apiExportLinks,
   type Composition,
   type RuntimeConfig,
 } from '../lambdas/composition.js';
@@ -26,6 +28,11 @@ import { createSegmenterHandler } from '../lambdas/handlers/segmenter.js';
 import { createDestinationApiHandler, destinationApiDependencies } from '../lambdas/handlers/destinations.js';
 import { createPublisherHandler, type PublisherRunReport } from '../lambdas/handlers/publisher.js';
 import { RepeatingTask } from './repeating-task.js';
+import { createPrivacyApiHandler, privacyApiDependencies } from '../lambdas/handlers/privacy.js';
+import { createPrivacyWorkerHandler } from '../lambdas/handlers/privacy-worker.js';
+import type { PrivacyRunReport } from '../lambdas/use-cases/privacy-worker.js';
+import { FileDeadLetterStore } from './file-dead-letter-store.js';
+import { localPrivacySalt, privacySaltFile } from './privacy-salt.js';
 import { LocalEventBus } from './local-bus.js';
 import { join } from 'node:path';
 import type { SegmenterReport } from '../lambdas/use-cases/segmenter.js';
@@ -64,6 +71,8 @@ export interface LocalRuntime {
   runSegmenter(): Promise<SegmenterReport>;
   /** Runs the publisher now (one pass over the outbox). */
   runPublisher(): Promise<PublisherRunReport>;
+  /** Runs the privacy worker now (each open request as far as it can go). */
+  runPrivacyWorker(): Promise<PrivacyRunReport>;
   /** The local EventBridge stand-in: destinations' routes, pending deliveries and dead letters. */
   readonly bus: LocalEventBus;
   stop(): Promise<void>;
@@ -86,12 +95,17 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
     profileConfig: settings.profileConfig,
     serviceName: 'cdp-local',
     local: emulators.endpoints,
+    privacySalt: localPrivacySalt(privacySaltFile(settings.dataDir)),
+    suppressionMaxAgeMs: settings.privacy.suppressionMaxAgeMs,
   };
   const clients = createClients(config);
   instrument.clients?.(clients);
   await createLocalResources(clients, settings);
   const telemetry = new CountingTelemetry();
   const composition = compose(config, { clients, telemetry });
+  if (emulators.unfinishedObjectsRemoved.length > 0) {
+    composition.logger.warn('removed objects whose upload was cut off when the runtime was killed; their writers send them again', { objects: emulators.unfinishedObjectsRemoved.length });
+  }
   await seedCredential(composition, settings.writeKey, 'write', 'dev', 'Development source');
   await seedCredential(composition, settings.adminToken, 'admin', 'admin', 'Development admin token');
 
@@ -156,8 +170,19 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
   );
   const { run: runPublisher, task: publisherTask } = scheduled(publisherHandler, settings.publisherIntervalMs, 'publishing failed; the next run carries on', composition);
 
+  // Privacy requests: the API, and the worker on its schedule (docs/privacy.md).
+  const privacyHandler = wrap('privacy', createPrivacyApiHandler(privacyApiDependencies(composition, apiExportLinks)));
+  const privacyWork = privacyWorker(composition, {
+    announcer: publisher(composition, bus, { definitionsMaxAgeMs: settings.segmentTiming.definitionsMaxAgeMs }),
+    deliveries: [bus],
+    deadLetters: [new FileDeadLetterStore(join(settings.dataDir, 'dlq'))],
+    settleMs: settings.privacy.settleMs,
+  });
+  const privacyWorkerHandler = wrap('privacy-worker', createPrivacyWorkerHandler(privacyWork, LocalSegmenterBudgetMs));
+  const { run: runPrivacyWorker, task: privacyTask } = scheduled(privacyWorkerHandler, settings.privacy.intervalMs, 'a privacy run failed; the next run carries on', composition);
+
   const server: Server = createApiServer({
-    functions: { ingest: ingestHandler, profiles: profileHandler, segments: segmentHandler, destinations: destinationHandler },
+    functions: { ingest: ingestHandler, profiles: profileHandler, segments: segmentHandler, destinations: destinationHandler, privacy: privacyHandler },
     adminAuthorizer: wrap('admin-authorizer', createAdminAuthorizer(new Authenticator(composition.credentials), composition.logger)),
     unmatched: UnmatchedRouteHandler,
     ...(settings.staticSites ? { staticSites: settings.staticSites } : {}),
@@ -172,6 +197,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
     lakeBucket: settings.lakeBucket,
     credentialsTable: settings.credentialsTable,
     profilesTable: settings.profilesTable,
+    privacySaltFile: privacySaltFile(settings.dataDir),
   };
   await writeEndpointsFile(settings.dataDir, endpoints);
 
@@ -184,6 +210,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
     pollers,
     runSegmenter,
     runPublisher,
+    runPrivacyWorker,
     bus,
     async stop() {
       await new Promise<void>((resolve) => {
@@ -193,6 +220,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
       await scanner.stop();
       await segmenterTask.stop();
       await publisherTask.stop();
+      await privacyTask.stop();
       await bus.stop();
       await Promise.all(pollers.map((p) => p.stop()));
       for (const client of [clients.dynamodb, clients.kinesis, clients.s3]) client.destroy();

@@ -27,6 +27,8 @@ export interface LocalSettings {
   readonly segmentTiming: { readonly definitionsMaxAgeMs: number; readonly archiverLagMs: number };
   /** How often the publisher looks at the outbox when idle (`CDP_PUBLISHER_INTERVAL_MS`). */
   readonly publisherIntervalMs: number;
+  /** Privacy (docs/privacy.md): how stale the suppression list may be, how long an erasure waits after suppressing, how often the worker runs. */
+  readonly privacy: { readonly suppressionMaxAgeMs: number; readonly settleMs: number; readonly intervalMs: number };
   /** The local bus's retry policy for every destination (`CDP_BUS_MAX_ATTEMPTS`, `CDP_BUS_MAX_AGE_MS`, `CDP_BUS_BASE_DELAY_MS`, `CDP_BUS_MAX_DELAY_MS`). */
   readonly busRetry: LocalBusRetry;
   /** Static sites the local server serves beside the API (the web console). @default none */
@@ -89,6 +91,12 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettin
       maxAgeMs: int('CDP_BUS_MAX_AGE_MS', DefaultLocalBusRetry.maxAgeMs),
       baseDelayMs: int('CDP_BUS_BASE_DELAY_MS', DefaultLocalBusRetry.baseDelayMs),
       maxDelayMs: int('CDP_BUS_MAX_DELAY_MS', DefaultLocalBusRetry.maxDelayMs),
+    },
+    privacy: {
+      suppressionMaxAgeMs: int('CDP_SUPPRESSION_MAX_AGE_MS', 1_000),
+      // The list's age, and the longest a local consumer batch takes to write.
+      settleMs: int('CDP_PRIVACY_SETTLE_MS', 3_000),
+      intervalMs: int('CDP_PRIVACY_INTERVAL_MS', 500),
     },
     segmentTiming: {
       definitionsMaxAgeMs: int('CDP_SEGMENT_DEFINITIONS_MAX_AGE_MS', 1_000),

@@ -13,7 +13,7 @@ import { SegmentEntered, SegmentExited, type MembershipDetail } from './segments
  */
 export const ActivationSource = 'cdp';
 export const ActivationSchemaVersion = 1 as const;
-export const ActivationKinds = [SegmentEntered, SegmentExited, 'Profile Merged', 'Identity Limit Reached'] as const satisfies readonly string[];
+export const ActivationKinds = [SegmentEntered, SegmentExited, 'Profile Merged', 'Identity Limit Reached', 'Profile Erased'] as const satisfies readonly string[];
 export type ActivationKind = (typeof ActivationKinds)[number];
 
 export interface ActivationDetail {
@@ -36,7 +36,7 @@ export interface ActivationEvent {
 
 /** What an event is built from besides the change: the profile as it is now, and what the destination asks for. */
 export interface ActivationContext {
-  readonly profile: Pick<ProfileState, 'identifiers' | 'traits'>;
+  readonly profile: { readonly identifiers: readonly Identifier[]; readonly traits: ProfileState['traits'] };
   /** The names segments have now, by id. */
   readonly segmentNames?: ReadonlyMap<string, string>;
   /** The traits a destination asks to have copied into `detail.traits`. @default none */

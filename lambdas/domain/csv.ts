@@ -143,3 +143,66 @@ function readCell(column: CsvColumn, cell: string): JsonValue {
       }
   }
 }
+
+/** One row of an import file as it is written, with what it holds (an event object, or nothing readable). */
+export interface ImportFileRow {
+  /** 1-based line the row starts on: what import results call its `index`. */
+  readonly line: number;
+  /** Physical lines it spans (a CSV record with quoted line breaks spans several). */
+  readonly lines: number;
+  readonly value?: unknown;
+}
+
+/**
+ * An import file's rows (NDJSON lines, or CSV records after the header) with the lines they take,
+ * so an erasure can blank a person's rows out of a file under `imports/` while every other row
+ * keeps its line number (the one its import result names).
+ */
+export function importFileRows(text: string, csv: boolean): ImportFileRow[] {
+  const lines = text.split(/\r?\n/);
+  const rows: ImportFileRow[] = [];
+  if (!csv) {
+    lines.forEach((line, i) => {
+      if (line.trim() === '') return;
+      try {
+        rows.push({ line: i + 1, lines: 1, value: JSON.parse(line) as unknown });
+      } catch {
+        rows.push({ line: i + 1, lines: 1 });
+      }
+    });
+    return rows;
+  }
+  const assembler = new CsvRecordAssembler();
+  let columns: CsvColumn[] | undefined;
+  let header = true;
+  let start = 1;
+  lines.forEach((line, i) => {
+    const fields = assembler.push(line);
+    if (!fields) return;
+    const row = { line: start, lines: i + 2 - start };
+    start = i + 2;
+    if (header) {
+      header = false;
+      try {
+        columns = parseCsvHeader(fields);
+      } catch {
+        columns = undefined;
+      }
+      return;
+    }
+    if (fields.length === 1 && fields[0] === '') return;
+    try {
+      rows.push(columns ? { ...row, value: csvRowToEvent(columns, fields) } : row);
+    } catch {
+      rows.push(row);
+    }
+  });
+  return rows;
+}
+
+/** The file's text with the given rows' lines left empty (an importer skips empty lines): no other row moves. */
+export function blankRows(text: string, rows: readonly ImportFileRow[]): string {
+  const lines = text.split(/(?<=\n)/);
+  for (const row of rows) for (let i = row.line - 1; i < row.line - 1 + row.lines && i < lines.length; i++) lines[i] = lines[i]!.endsWith('\r\n') ? '\r\n' : lines[i]!.endsWith('\n') ? '\n' : '';
+  return lines.join('');
+}

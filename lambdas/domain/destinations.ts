@@ -32,7 +32,13 @@ export class DestinationError extends DomainError {
 
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 const pattern = z.record(z.string(), z.unknown());
-const common = { pattern, traits: z._default(z.array(text(1, 200)).check(z.maxLength(MaxDestinationTraits)), []), description: z.optional(text(0, 500)) };
+const common = {
+  pattern,
+  traits: z._default(z.array(text(1, 200)).check(z.maxLength(MaxDestinationTraits)), []),
+  // Consent purposes (context.consent.categoryPreferences) a profile must have granted, every one, to be sent here.
+  purposes: z.optional(z.array(text(1, 100)).check(z.maxLength(20))),
+  description: z.optional(text(0, 500)),
+};
 
 const apiKeyAuth = z.strictObject({
   type: z.literal('api_key'),
@@ -62,6 +68,8 @@ export type Destination = {
   readonly id: string;
   readonly pattern: EventPattern;
   readonly traits: readonly string[];
+  /** Consent purposes a profile must have granted to be sent here. @default none: every profile */
+  readonly purposes?: readonly string[];
   readonly description?: string;
 } & (
   | { readonly type: 'webhook'; readonly url: string; readonly auth?: { readonly type: 'api_key'; readonly header: string } | { readonly type: 'basic'; readonly username: string } }
@@ -127,7 +135,13 @@ export function parseDestination(id: string, body: unknown, policy: WebhookPolic
   }
   if (issues.length > 0) throw new DestinationError(`the destination is not valid: ${issues[0]!.field} ${issues[0]!.reason}`, issues);
 
-  const shared = { id, pattern: data.pattern, traits: [...new Set(data.traits)], ...(data.description === undefined ? {} : { description: data.description }) };
+  const shared = {
+    id,
+    pattern: data.pattern,
+    traits: [...new Set(data.traits)],
+    ...(data.purposes === undefined || data.purposes.length === 0 ? {} : { purposes: [...new Set(data.purposes)] }),
+    ...(data.description === undefined ? {} : { description: data.description }),
+  };
   switch (data.type) {
     case 'webhook': {
       const auth = data.auth;

@@ -1,3 +1,4 @@
+import { consentOf, mergeConsent } from './consent.js';
 import { createHash } from 'node:crypto';
 import { extractIdentifiers, identifierDigest, identifierKey, type Identifier } from './identifiers.js';
 import type { CollectedEvent } from './intake.js';
@@ -14,6 +15,7 @@ import {
   messageDigest,
   recordSeen,
   traitsOf,
+  withConsent,
   type LinkReason,
   type LinkRule,
   type ProfileState,
@@ -330,6 +332,7 @@ export class IdentityGraph {
       ...(tracks && tracks !== profile.segments?.tracks && Object.keys(tracks).length > 0 ? { segments: { ...(profile.segments ?? emptySegmentState), tracks } } : {}),
       identifiers: linkIdentifiers(profile, linked, at, this.config, reasonOf),
       traits: traits.traits,
+      ...withConsent(mergeConsent(profile.consent, consentOf(event, at))),
       computed: countEvent(profile.computed, event, at, this.config),
       updatedAt: this.now,
       seen: recordSeen(profile, digest, this.now),

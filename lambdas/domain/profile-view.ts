@@ -27,6 +27,8 @@ export interface ProfileView {
   readonly computed: ComputedView;
   /** Segments the profile is a member of, by id, with when it entered each. */
   readonly segments: ReadonlyArray<{ readonly id: string; readonly since: string }>;
+  /** Consent per purpose, with when it was given or withdrawn; absent until an event carried consent. */
+  readonly consent?: Readonly<Record<string, { readonly granted: boolean; readonly at: string }>>;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -92,6 +94,7 @@ export function profileView(profile: ProfileState, config: ProfileConfig, now: n
     segments: Object.entries(profile.segments?.members ?? {})
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([id, since]) => ({ id, since: new Date(since).toISOString() })),
+    ...(profile.consent ? { consent: Object.fromEntries(Object.entries(profile.consent).map(([purpose, c]) => [purpose, { granted: c.granted, at: new Date(c.at).toISOString() }])) } : {}),
     createdAt: new Date(profile.createdAt).toISOString(),
     updatedAt: new Date(profile.updatedAt).toISOString(),
   };

@@ -1,3 +1,4 @@
+import { mergeConsent, type Consent } from './consent.js';
 import { createHash } from 'node:crypto';
 import { compareStrings, sortByPriority, type Identifier } from './identifiers.js';
 import { eventName, type CollectedEvent } from './intake.js';
@@ -98,6 +99,8 @@ export interface ProfileState {
   readonly droppedLinks?: readonly string[];
   /** Absent until a segment looks at the profile. */
   readonly segments?: SegmentState;
+  /** Consent per purpose, from the latest events that carried it; absent until one did. */
+  readonly consent?: Consent;
 }
 
 export const MaxRememberedDrops = 20;
@@ -316,6 +319,7 @@ export function mergeProfiles(survivor: ProfileState, loser: ProfileState, confi
     apart: unique([...survivor.apart, ...loser.apart]),
     seen: compactSeen([...survivor.seen, ...loser.seen]),
     ...mergedSegments(survivor.segments, loser),
+    ...withConsent(mergeConsent(survivor.consent, loser.consent)),
   };
 }
 
@@ -340,6 +344,9 @@ function mergedSegments(survivor: SegmentState | undefined, loser: ProfileState)
 }
 
 const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];
+
+/** `{ consent }` when there is any, else nothing: a profile no event gave consent for carries no field. */
+export const withConsent = (consent: Consent | undefined): { consent?: Consent } => (consent && Object.keys(consent).length > 0 ? { consent } : {});
 
 /** Two profiles that were split apart, directly or through what they absorbed, must not merge again. */
 export function keptApart(a: ProfileState, b: ProfileState): boolean {

@@ -1,4 +1,4 @@
-import { archiveDependencies, configFromEnvironment, lakeStore, lambdaObservability } from '../composition.js';
+import { archiveDependencies, configFromEnvironment, lakeStore, lambdaObservability, privacyParts } from '../composition.js';
 import { archiveBatch, type ArchiveDependencies } from '../use-cases/archive.js';
 import { lambdaHandler } from './shared/lambda.js';
 import { toBatchResponse, toDeliveredRecords, type KinesisHandler } from './shared/kinesis.js';
@@ -11,5 +11,5 @@ export function createArchiverHandler(deps: ArchiveDependencies): KinesisHandler
 export const handler = lambdaHandler(() => {
   const config = configFromEnvironment();
   const observability = lambdaObservability(config);
-  return { ...observability, handler: createArchiverHandler(archiveDependencies({ ...observability, config, lake: lakeStore(config) })) };
+  return { ...observability, handler: createArchiverHandler(archiveDependencies({ ...observability, config, lake: lakeStore(config), ...privacyParts(config) })) };
 });

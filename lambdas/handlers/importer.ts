@@ -1,5 +1,5 @@
 import type { S3Event } from 'aws-lambda';
-import { configFromEnvironment, eventStream, importDependencies, lakeStore, lambdaObservability, rejectionLog } from '../composition.js';
+import { configFromEnvironment, eventStream, importDependencies, lakeStore, lambdaObservability, privacyParts, rejectionLog } from '../composition.js';
 import { importFile, importResultKey, isImportFile, type ImportDependencies, type ImportResult } from '../use-cases/import-file.js';
 import { lambdaHandler } from './shared/lambda.js';
 
@@ -31,6 +31,6 @@ export const handler = lambdaHandler(() => {
   const lake = lakeStore(config);
   return {
     ...observability,
-    handler: createImportHandler(importDependencies({ ...observability, lake, stream: eventStream(config), rejectionLog: rejectionLog(lake, observability) })),
+    handler: createImportHandler(importDependencies({ ...observability, lake, stream: eventStream(config), rejectionLog: rejectionLog(lake, { ...observability, config, ...privacyParts(config) }) })),
   };
 });

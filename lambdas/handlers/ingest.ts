@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { configFromEnvironment, credentialStore, eventStream, ingestDependencies, lakeStore, lambdaObservability, rejectionLog } from '../composition.js';
+import { configFromEnvironment, credentialStore, dynamoDbClient, eventStream, ingestDependencies, lakeStore, lambdaObservability, privacyParts, rejectionLog } from '../composition.js';
 import { RequestRejectedError } from '../domain/errors.js';
 import { isIntakeCall } from '../domain/intake-request.js';
 import { StreamUnavailableError } from '../ports/event-stream.js';
@@ -82,11 +82,13 @@ export const handler = lambdaHandler(() => {
   const config = configFromEnvironment();
   const observability = lambdaObservability(config);
   const stream = eventStream(config);
-  const credentials = credentialStore(config);
+  const dynamodb = dynamoDbClient(config);
+  const credentials = credentialStore(config, dynamodb);
+  const privacy = { config, ...privacyParts(config, dynamodb) };
   return {
     ...observability,
     handler: createIngestHandler({
-      ...ingestDependencies({ ...observability, stream, credentials, rejectionLog: rejectionLog(lakeStore(config), observability) }),
+      ...ingestDependencies({ ...observability, ...privacy, stream, credentials, rejectionLog: rejectionLog(lakeStore(config), { ...observability, ...privacy }) }),
       healthChecks: { stream: () => stream.ping(), credentials: () => credentials.ping() },
     }),
   };

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { configFromEnvironment, credentialStore, dynamoDbClient, lakeStore, lambdaObservability, profileService, profileStore, segmentStore, type Composition } from '../composition.js';
+import { configFromEnvironment, credentialStore, dynamoDbClient, lakeStore, lambdaObservability, privacyParts, profileService, profileStore, segmentStore, type Composition } from '../composition.js';
 import { normalizeIdentifier, RefusalReasonText } from '../domain/identifiers.js';
 import { IdentifierTypePattern, type ProfileConfig } from '../domain/profile-config.js';
 import { decodeCursor, InvalidCursorError } from '../domain/timeline.js';
@@ -25,7 +25,7 @@ export interface ProfileApiDependencies {
 
 /** The profile API's dependencies from a composition; the lake is Athena unless the local runtime passes DuckDB. */
 export function profileApiDependencies(
-  c: Pick<Composition, 'credentials' | 'profiles' | 'config' | 'telemetry' | 'logger' | 'lake' | 'segments'>,
+  c: Pick<Composition, 'credentials' | 'profiles' | 'config' | 'telemetry' | 'logger' | 'lake' | 'segments' | 'privacy' | 'salt'>,
   lake?: LakeQuery,
   timing?: BackfillTiming,
 ): ProfileApiDependencies {
@@ -126,6 +126,7 @@ export const handler = lambdaHandler(() => {
         credentials: credentialStore(config, dynamodb),
         profiles: profileStore(config, observability, dynamodb),
         segments: segmentStore(config, dynamodb),
+        ...privacyParts(config, dynamodb),
         lake: lakeStore(config),
       }),
     ),

@@ -1,4 +1,4 @@
-import { configFromEnvironment, deadLetterStore, dynamoDbClient, isolatingResolveDependencies, lakeStore, lambdaObservability, profileStore, segmentStore } from '../composition.js';
+import { configFromEnvironment, deadLetterStore, dynamoDbClient, isolatingResolveDependencies, lakeStore, lambdaObservability, privacyParts, profileStore, segmentStore } from '../composition.js';
 import { resolveIsolating, type IsolatingResolveDependencies } from '../use-cases/resolve.js';
 import { lambdaHandler } from './shared/lambda.js';
 import { toDeliveredRecords, type KinesisHandler } from './shared/kinesis.js';
@@ -28,6 +28,7 @@ export const handler = lambdaHandler(() => {
         config,
         profiles: profileStore(config, observability, client),
         deadLetters: deadLetterStore(config, client),
+        ...privacyParts(config, client),
         segments: segmentStore(config, client),
         lake: lakeStore(config),
       }),

@@ -11,3 +11,12 @@ export type PutOutcome = { readonly ok: true } | { readonly ok: false; readonly 
 export interface EventBus {
   putEvents(events: readonly ActivationEvent[]): Promise<PutOutcome[]>;
 }
+
+/**
+ * Events a bus still holds for its destinations: given up on (dead letters) or, locally, waiting
+ * for their next attempt. An erasure removes those about the person.
+ */
+export interface HeldDeliveries {
+  /** Removes held events about any of these profiles (`detail.profileId`); how many. */
+  eraseProfiles(profileIds: ReadonlySet<string>): Promise<number>;
+}

@@ -14,5 +14,9 @@ export interface ObjectStore {
   openRead(key: string): Promise<{ body: Readable; etag: string } | undefined>;
   exists(key: string): Promise<boolean>;
   listKeys(prefix: string): AsyncIterable<string>;
+  /** Deletes an object, and in a versioned bucket every earlier version of it; how many versions went (0 when there was none). */
+  delete(key: string): Promise<number>;
+  /** In a versioned bucket, deletes every version of an object but the current one; how many went. */
+  deleteEarlierVersions(key: string): Promise<number>;
   ping(): Promise<void>;
 }

@@ -23,7 +23,7 @@ export interface PendingOutbound {
   readonly profileId: string;
   readonly changes: readonly OutboundChange[];
   /** The profile's identifiers and traits now (absent for a profile merged away): what events about it carry. */
-  readonly profile?: Pick<ProfileState, 'identifiers' | 'traits'>;
+  readonly profile?: { readonly identifiers: readonly Identifier[]; readonly traits: ProfileState['traits']; readonly consent?: ProfileState['consent'] };
 }
 
 /** A page of profile items (live or merged away) and where the next one starts. */
@@ -31,6 +31,16 @@ export interface ProfilePage {
   readonly profiles: readonly VersionedProfile[];
   /** Opaque; absent on the last page. */
   readonly cursor?: string;
+}
+
+/** What an erasure removed from the profile store. */
+export interface ErasedItems {
+  /** Profile items (live, merged away, or redirects), with their pending outboxes. */
+  readonly profiles: number;
+  /** Identifier owner items. */
+  readonly identifiers: number;
+  /** Merge, split and dropped-link history entries. */
+  readonly history: number;
 }
 
 /** Another writer changed what this write depended on; reload and try again. */
@@ -88,5 +98,11 @@ export interface ProfileStore {
    * which must look at every profile. It reads the whole table; the pipeline never calls it.
    */
   scanProfiles(cursor?: string, limit?: number): Promise<ProfilePage>;
+  /**
+   * Removes a person: every item of the given profiles (the profile or its redirect, its pending
+   * outbox, its history) and the owner items of the given identifiers that name one of those
+   * profiles. An owner naming another profile is kept. Safe to repeat.
+   */
+  erase(profileIds: readonly string[], identifiers: readonly Identifier[]): Promise<ErasedItems>;
   ping(): Promise<void>;
 }

@@ -56,4 +56,10 @@ export type MetricName =
   /** Local bus: events given up on and written to its dead letters (dimension `destination`). */
   | 'DestinationDeadLetters'
   /** Backfill queries over the lake that failed (each is started again on the next run). */
-  | 'BackfillQueryFailures';
+  | 'BackfillQueryFailures'
+  /** Events about suppressed people dropped (dimension `stage`: intake, rejections, archiver, resolver); never logged. */
+  | 'EventsSuppressed'
+  /** Activation events not sent because the profile had not consented to a purpose the destination needs (dimension `destination`). */
+  | 'ActivationEventsWithheld'
+  /** Privacy requests finished (dimension `type`, and `outcome`: done or failed). */
+  | 'PrivacyRequestsFinished';

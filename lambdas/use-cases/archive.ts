@@ -7,6 +7,7 @@ import type { DeliveredRecord } from '../ports/event-stream.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
+import type { SuppressionFilter } from './suppression.js';
 
 export interface ArchiveDependencies {
   readonly lake: ObjectStore;
@@ -14,6 +15,8 @@ export interface ArchiveDependencies {
   readonly config: ProfileConfig;
   readonly telemetry: Telemetry;
   readonly logger: AppLogger;
+  /** Leaves suppressed people's events out of the lake, also when a batch is delivered again. @default none left out */
+  readonly suppression?: SuppressionFilter;
 }
 
 interface Slice {
@@ -40,9 +43,9 @@ export async function archiveBatch(records: readonly DeliveredRecord[], deps: Ar
     slice.lines.push(line);
   };
 
-  for (const record of records) {
-    const raw = Buffer.from(record.data, 'base64').toString('utf8');
-    const decoded = decodeCollectedEvent(raw);
+  const decodedRecords = records.map((record) => ({ record, decoded: decodeCollectedEvent(Buffer.from(record.data, 'base64').toString('utf8')) }));
+  const kept = deps.suppression ? await deps.suppression.keep(decodedRecords, ({ decoded }, person) => decoded !== undefined && person.matchesEvent(decoded)) : decodedRecords;
+  for (const { record, decoded } of kept) {
     if (decoded) {
       add(LakeLayout.eventsPrefix, eventDate(decoded.timestamp), record, JSON.stringify(toLakeRow(decoded, deps.config)));
     } else {

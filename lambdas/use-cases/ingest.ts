@@ -10,6 +10,7 @@ import type { AppLogger } from '../ports/logger.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import type { Authenticator } from './authenticate.js';
 import type { RejectionLog } from './rejection-log.js';
+import type { SuppressionFilter } from './suppression.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -37,6 +38,8 @@ export interface IngestDependencies {
   readonly logger: AppLogger;
   readonly now: () => Date;
   readonly newMessageId: () => string;
+  /** Drops events about suppressed people before they are stored anywhere. @default none dropped */
+  readonly suppression?: SuppressionFilter;
 }
 
 /** Refused with 401: no key, or a key that is unknown, revoked, or not a write key. */
@@ -106,15 +109,17 @@ export async function ingest(request: IngestRequest, deps: IngestDependencies): 
     await recording;
     throw new RequestRejectedError(400, 'no event in the request is valid', prepared.issues);
   }
+  // A suppressed person's events are answered as accepted: the sender cannot tell, and they go nowhere.
+  const toStream = deps.suppression ? await deps.suppression.keep(prepared.accepted, (event, person) => person.matchesEvent(event)) : prepared.accepted;
   try {
-    await deps.stream.put(prepared.accepted.map(toStreamRecord));
+    if (toStream.length > 0) await deps.stream.put(toStream.map(toStreamRecord));
   } catch (error) {
     deps.telemetry.count('StreamWriteFailures');
     await recording;
     throw error;
   }
   await recording;
-  deps.telemetry.count('EventsAccepted', prepared.accepted.length);
+  if (toStream.length > 0) deps.telemetry.count('EventsAccepted', toStream.length);
   return {
     status: 200,
     accepted: prepared.accepted.length,

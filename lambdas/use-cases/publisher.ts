@@ -1,5 +1,6 @@
 import { ActivationLimits, LakeLayout, OutboxIndex } from '../contracts.js';
 import { activationEvent, type ActivationEvent } from '../domain/activation-events.js';
+import { consentsTo } from '../domain/consent.js';
 import { rulePattern, type Destination } from '../domain/destinations.js';
 import { matchesEventPattern, type EventPattern } from '../domain/event-pattern.js';
 import { gzipNdjson } from '../domain/ndjson.js';
@@ -116,14 +117,33 @@ export class Publisher {
     return this.cache;
   }
 
-  private async publishPage(pending: readonly PendingOutbound[]): Promise<{ changes: number; published: number; retained: number }> {
+  /**
+   * Publishes changes kept in no outbox (`Profile Erased`: its profile is being removed) to every
+   * destination they match, as a pass does. Their ids are
+   * deterministic, so announcing again after a refusal is recognisable downstream. Says whether
+   * the bus took every entry, and how many destinations got one.
+   */
+  async announce(pending: PendingOutbound): Promise<{ readonly accepted: boolean; readonly published: number }> {
+    const { published, refused } = await this.publish([pending]);
+    if (published > 0) this.deps.telemetry.count('ActivationEventsPublished', published);
+    return { accepted: refused.size === 0, published };
+  }
+
+  /** Builds and puts the events of each change for each destination it matches; the ids of changes with an entry refused for a passing reason. */
+  private async publish(pending: readonly PendingOutbound[]): Promise<{ published: number; refused: Set<string> }> {
     const { destinations, names } = await this.definitions();
     const entries: Array<{ changeId: string; event: ActivationEvent; destinationId: string }> = [];
     for (const { changes, profile } of pending) {
       for (const change of changes) {
         for (const { destination, rule } of destinations) {
           const event = activationEvent(change, { profile: profile ?? { identifiers: [], traits: {} }, segmentNames: names, traits: destination.traits, destinationId: destination.id });
-          if (matchesEventPattern(rule, event)) entries.push({ changeId: change.id, event, destinationId: destination.id });
+          if (!matchesEventPattern(rule, event)) continue;
+          // A profile that has not consented to every purpose the destination needs is not sent there; the change is still done with.
+          if (destination.purposes && !consentsTo(profile?.consent, destination.purposes)) {
+            this.deps.telemetry.count('ActivationEventsWithheld', 1, { destination: destination.id });
+            continue;
+          }
+          entries.push({ changeId: change.id, event, destinationId: destination.id });
         }
       }
     }
@@ -143,6 +163,11 @@ export class Publisher {
         refused.add(entry.changeId);
       }
     });
+    return { published, refused };
+  }
+
+  private async publishPage(pending: readonly PendingOutbound[]): Promise<{ changes: number; published: number; retained: number }> {
+    const { published, refused } = await this.publish(pending);
 
     const delivered = pending.map((p) => ({ profileId: p.profileId, changes: p.changes.filter((c) => !refused.has(c.id)) }));
     const memberships = delivered.flatMap((p) => p.changes.filter((c) => MembershipKinds.has(c.kind)));

@@ -4,6 +4,7 @@ import { gzipNdjson } from '../domain/ndjson.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { Telemetry } from '../ports/telemetry.js';
+import type { SuppressionFilter } from './suppression.js';
 
 /** Largest slice of a refused payload kept for the operator; enough to see what was wrong. */
 export const MaxRejectedPayloadChars = 8 * 1024;
@@ -32,9 +33,12 @@ export class RejectionLog {
     private readonly lake: ObjectStore,
     private readonly logger: AppLogger,
     private readonly telemetry: Telemetry,
+    /** Refused events about suppressed people are not recorded either. @default none dropped */
+    private readonly suppression?: SuppressionFilter,
   ) {}
 
   async record(batch: RejectionBatch): Promise<void> {
+    if (this.suppression) batch = { ...batch, rejections: await this.suppression.keep(batch.rejections, (r, person) => person.matchesPayload(r.payload)) };
     if (batch.rejections.length === 0) return;
     const dt = batch.receivedAt.toISOString().slice(0, 10);
     const rows = batch.rejections.map(({ issue, payload }) =>

@@ -16,6 +16,7 @@ import type { SegmentSet } from '../domain/segments/segment-set.js';
 import type { TrackIndex } from '../domain/segments/tracks.js';
 import { batchName, type IdentityLog } from './identity-log.js';
 import type { SegmentSource } from './segment-source.js';
+import type { SuppressionFilter } from './suppression.js';
 
 export interface ResolveDependencies {
   readonly store: ProfileStore;
@@ -33,6 +34,8 @@ export interface ResolveDependencies {
   readonly segments?: SegmentSource;
   /** Where identifier placements are recorded for the lake's `identities`. @default not recorded */
   readonly identityLog?: IdentityLog;
+  /** Skips events about suppressed people: the stream, a redrive or a rebuild never brings them back. @default none skipped */
+  readonly suppression?: SuppressionFilter;
 }
 
 export interface IsolatingResolveDependencies extends ResolveDependencies {
@@ -66,6 +69,7 @@ export async function resolveBatch(records: readonly DeliveredRecord[], deps: Re
 
 /** Applies decoded events (a stream batch, or a page of the lake in a rebuild); see resolveBatch. */
 export async function resolveEvents(events: readonly CollectedEvent[], deps: ResolveDependencies): Promise<void> {
+  if (deps.suppression) events = await deps.suppression.keep(events, (event, person) => person.matchesEvent(event));
   if (events.length === 0) return;
   const maxAttempts = deps.maxAttempts ?? 8;
   for (let attempt = 1; ; attempt++) {

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { LakeLayout } from '../../lambdas/contracts.js';
+import { LakeLayout, PrivacyTiming } from '../../lambdas/contracts.js';
 
 export interface LakeStorageProps {
   /** Days before raw events move to Infrequent Access. @default 90 */
@@ -54,6 +54,7 @@ export class LakeStorage extends Construct {
           // Versions replaced by redelivered batches (same key) or erased are not kept for ever.
           noncurrentVersionExpiration: Duration.days(30),
         },
+        { id: 'privacy-exports', prefix: LakeLayout.privacyExportsPrefix, expiration: Duration.days(PrivacyTiming.exportRetentionDays), noncurrentVersionExpiration: Duration.days(1) },
         { id: 'other-prefixes-noncurrent', noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
     });

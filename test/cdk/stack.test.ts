@@ -35,6 +35,7 @@ function synthesize(props = {}) {
 }
 
 interface Statement {
+  readonly Effect?: string;
   readonly Action: string | string[];
   readonly Resource: unknown;
   readonly Condition?: unknown;
@@ -65,7 +66,7 @@ describe('CdpStack', () => {
     for (const path of paths) {
       const definition = HttpRoutes.find((r) => r.path === path)!;
       const route = routes.find((r) => r.RouteKey === `ANY ${path}`)!;
-      const expected = { profiles: /^ProfileApiFunction/, segments: /^SegmentApiFunction/, destinations: /^DestinationApiFunction/ }[definition.handler as string] ?? /^IngestFunction/;
+      const expected = { profiles: /^ProfileApiFunction/, segments: /^SegmentApiFunction/, destinations: /^DestinationApiFunction/, privacy: /^PrivacyApiFunction/ }[definition.handler as string] ?? /^IngestFunction/;
       expect(functionOf(route), path).toMatch(expected);
       expect(route.AuthorizationType ?? 'NONE', path).toBe(definition.auth === 'admin' ? 'CUSTOM' : 'NONE');
     }
@@ -128,8 +129,8 @@ describe('CdpStack', () => {
     const functions = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: Match.objectLike({ CDP_STREAM_NAME: Match.anyValue() }) } },
     });
-    // ingest, archiver, importer, resolver, admin authorizer, profile API, segment API, segmenter, publisher, destination API
-    expect(Object.keys(functions).length).toBe(10);
+    // ingest, archiver, importer, resolver, admin authorizer, profile API, segment API, segmenter, publisher, destination API, privacy API, privacy worker
+    expect(Object.keys(functions).length).toBe(12);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' } });
     }
@@ -218,6 +219,33 @@ describe('CdpStack', () => {
     const onProfiles = statements.filter((st) => JSON.stringify(st.Resource).includes('Profiles'));
     expect(onProfiles.length).toBeGreaterThan(0);
     for (const st of onProfiles) expect(st.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['seg'] } });
+  });
+
+  it('lets intake, the consumers and the importer read only the suppression list of the profiles table, and the salt', () => {
+    for (const fn of ['IngestFunction', 'ArchiverHandlerFunction', 'ImportHandlerFunction']) {
+      const onProfiles = policyStatementsOf(fn).filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')) && JSON.stringify(st.Resource).includes('Profiles'));
+      expect(onProfiles.map((st) => [st.Action, st.Condition]), fn).toEqual([['dynamodb:Query', { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['sup'] } }]]);
+      expect(policyStatementsOf(fn).some((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue') && JSON.stringify(st.Resource).includes('PrivacySalt')), fn).toBe(true);
+    }
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 48 }) });
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+  });
+
+  it('lets the privacy API touch only privacy requests, and the worker delete every version of what it erases', () => {
+    const api = policyStatementsOf('PrivacyApiFunction');
+    for (const st of api.filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')) && JSON.stringify(st.Resource).includes('Profiles'))) {
+      expect(st.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['prq', 'prq#open'] } });
+    }
+    expect(api.flatMap((st) => [st.Action].flat()).filter((a) => a.startsWith('s3:'))).toEqual(['s3:PutObject', 's3:GetObject']);
+    const worker = policyStatementsOf('PrivacyWorkerHandlerFunction').flatMap((st) => [st.Action].flat());
+    expect(worker).toEqual(expect.arrayContaining(['s3:DeleteObjectVersion', 's3:ListBucketVersions', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'events:PutEvents', 'dynamodb:DeleteItem']));
+    // The audit log is append-only, even for the worker.
+    const denied = policyStatementsOf('PrivacyWorkerHandlerFunction').filter((st) => st.Effect === 'Deny');
+    expect(denied.map((st) => [st.Action, JSON.stringify(st.Resource).includes('privacy/audit/*')])).toEqual([[['s3:DeleteObject', 's3:DeleteObjectVersion'], true]]);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'privacy-exports', Prefix: 'privacy/exports/', ExpirationInDays: 7 })]) },
+    });
   });
 
   it('catalogs the identity log and segment changes with partition projection, for the identities and segment_members views', () => {

@@ -106,6 +106,33 @@ export function profileStoreContract(name: string, store: () => Promise<ProfileS
       expect(await s.history(['p-h', 'p-other', 'p-h'])).toEqual([early, late, elsewhere]);
     });
 
+    it('erases a person: their profiles, merged away too, their history and outbox, and only the owners naming them', async () => {
+      const s = await store();
+      const ana = person('ana');
+      const gone = person('ana-old');
+      const bob = person('bob');
+      for (const p of [ana, gone, bob]) await s.putProfile({ state: p, expectedVersion: undefined, outbox: p === ana ? [change(ana.id, 1)] : [] });
+      await s.freeze(gone.id, ana.id, reason('m'), 1);
+      const shared = { type: 'anonymous_id', value: 'kiosk' };
+      for (const id of ana.identifiers) await s.claim(id, ana.id);
+      for (const id of bob.identifiers) await s.claim(id, bob.id);
+      await s.claim(shared, bob.id);
+      await s.appendHistory([{ kind: 'merge', profileId: ana.id, absorbed: gone.id, absorbedIdentifiers: [], reason: reason('m') }]);
+      await s.appendHistory([{ kind: 'merge', profileId: bob.id, absorbed: 'x', absorbedIdentifiers: [], reason: reason('b') }]);
+
+      const erased = await s.erase([ana.id, gone.id], [...ana.identifiers, shared]);
+      expect(erased).toEqual({ profiles: 2, identifiers: ana.identifiers.length, history: 1 });
+      expect(await s.profiles([ana.id, gone.id])).toEqual([]);
+      expect(await s.owners(ana.identifiers)).toEqual(new Map());
+      expect(await s.history([ana.id])).toEqual([]);
+      expect((await s.pendingOutbound(outboxBucket(ana.id))).map((p) => p.profileId)).not.toContain(ana.id);
+      // Another person's items, and an identifier of theirs named by mistake, are untouched.
+      expect((await s.owners([shared])).get('anonymous_id:kiosk')).toBe(bob.id);
+      expect(await s.profiles([bob.id])).toHaveLength(1);
+      expect(await s.history([bob.id])).toHaveLength(1);
+      expect(await s.erase([ana.id, gone.id], ana.identifiers)).toEqual({ profiles: 0, identifiers: 0, history: 0 });
+    });
+
     it('stores the outbox in the profile write and lists it in its bucket of the feed until acknowledged', async () => {
       const s = await store();
       const ana = person('outbox-ana');

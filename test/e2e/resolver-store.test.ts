@@ -94,6 +94,7 @@ function crashingStore(inner: ProfileStore, failAfter: number): ProfileStore {
     dueProfiles: (...a) => inner.dueProfiles(...a),
     scanProfiles: (...a) => inner.scanProfiles(...a),
     acknowledgeOutbound: gate((...a: Parameters<ProfileStore['acknowledgeOutbound']>) => inner.acknowledgeOutbound(...a)),
+    erase: gate((...a: Parameters<ProfileStore['erase']>) => inner.erase(...a)),
   };
 }
 

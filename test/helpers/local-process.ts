@@ -14,6 +14,8 @@ export interface RuntimeProcess {
   readonly child: ChildProcess;
   /** Sends a signal and waits for the process to exit. */
   kill(signal: NodeJS.Signals): Promise<number | null>;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
 }
 
 /** Starts `npm start`'s entry point as its own process on a free port, and waits for /health. */
@@ -50,6 +52,7 @@ export async function startRuntimeProcess(dataDir: string, env: Record<string, s
             child.kill(signal);
             return exited;
           },
+          output: () => output,
         };
       }
     }

@@ -111,6 +111,8 @@ describe('the ingest function as the $default route', () => {
     openRead: async () => undefined,
     exists: async () => false,
     listKeys: async function* () {},
+    delete: async () => 0,
+    deleteEarlierVersions: async () => 0,
     ping: async () => undefined,
   };
   const stream: EventStream = { put: async () => undefined, ping: async () => undefined };

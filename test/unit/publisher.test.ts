@@ -14,6 +14,7 @@ import { defaultProfileConfig as config, limitOf } from '../../lambdas/domain/pr
 import { resolveEvents, type ResolveDependencies } from '../../lambdas/use-cases/resolve.js';
 import { CachedSegmentSource } from '../../lambdas/use-cases/segment-source.js';
 import { Publisher } from '../../lambdas/use-cases/publisher.js';
+import { profileErasedChange } from '../../lambdas/domain/privacy-request.js';
 import { collected } from '../helpers/events.js';
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');
@@ -157,5 +158,35 @@ describe('the publisher', () => {
     await resolveEvents(emails, w.resolve);
     await w.publisher.run(Date.now() + 5_000);
     expect(w.bus.accepted.length).toBe(published);
+  });
+
+  it('announces a change kept in no outbox (Profile Erased) to the destinations that match it, with the identifiers and no traits', async () => {
+    const w = await world([buyersHook, everything]);
+    const change = profileErasedChange('pr_1', 'p-ana', NOW);
+    const identifiers = [{ type: 'user_id', value: 'ana' }, { type: 'email', value: 'ana@example.com' }];
+    expect(await w.publisher.announce({ profileId: 'p-ana', changes: [change], profile: { identifiers, traits: {} } })).toEqual({ accepted: true, published: 1 });
+    expect(w.bus.accepted).toHaveLength(1);
+    expect(w.bus.accepted[0]).toMatchObject({ 'detail-type': 'Profile Erased', detail: { destinationId: 'audit', eventId: change.id, profileId: 'p-ana', identifiers, requestId: 'pr_1' } });
+    expect(w.bus.accepted[0]!.detail).not.toHaveProperty('traits');
+  });
+
+  it('sends a profile only to destinations whose consent purposes it granted, and a withdrawal holds from the next event on', async () => {
+    const ads = destination('ads', { type: 'sqs', queueArn: 'arn:aws:sqs:eu-west-1:123456789012:ads', pattern: { 'detail-type': ['Segment Entered', 'Segment Exited'] }, purposes: ['Advertising'] });
+    const w = await world([ads, everything]);
+    const consent = (granted: boolean) => ({ consent: { categoryPreferences: { Advertising: granted, Analytics: true } } });
+    await resolveEvents([order('ana', { context: consent(true) }), order('bea', { context: consent(false) }), order('cy')], w.resolve);
+    await w.publisher.run(Date.now() + 5_000);
+    const about = (id: string) => w.bus.accepted.filter((e) => e.detail.destinationId === id).map((e) => e.detail.identifiers[0]!.value).sort();
+    expect(about('ads')).toEqual(['ana']);
+    expect(about('audit')).toEqual(['ana', 'bea', 'cy']);
+    expect(w.telemetry.snapshot()['ActivationEventsWithheld{destination=ads}']).toBe(2);
+    // Every change was done with: nothing waits in the outbox for consent.
+    expect(await w.pending()).toEqual([]);
+
+    // Ana withdraws with her next event, which also puts her in another segment: that entry is not sent to ads.
+    await resolveEvents([collected({ type: 'identify', userId: 'ana', traits: { plan: 'pro' }, context: consent(false), at: new Date(NOW - 500).toISOString() })], w.resolve);
+    await w.publisher.run(Date.now() + 5_000);
+    expect(about('ads')).toEqual(['ana']);
+    expect(w.bus.accepted.filter((e) => e.detail.destinationId === 'audit' && e.detail.segmentId === 'pros')).toHaveLength(1);
   });
 });

@@ -1,6 +1,6 @@
 import {
   BatchGetItemCommand,
-  BatchWriteItemCommand,
+  DeleteItemCommand,
   DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
@@ -19,9 +19,9 @@ import { DueIndex, OutboxIndex } from '../../contracts.js';
 import type { HistoryEntry, MergeReason } from '../../domain/identity-graph.js';
 import { identifierDigest, identifierKey, type Identifier } from '../../domain/identifiers.js';
 import type { ProfileState } from '../../domain/profile.js';
-import { ConcurrentUpdateError, type PendingOutbound, type ProfilePage, type ProfileStore, type ProfileWrite, type VersionedProfile } from '../../ports/profile-store.js';
+import { ConcurrentUpdateError, type ErasedItems, type PendingOutbound, type ProfilePage, type ProfileStore, type ProfileWrite, type VersionedProfile } from '../../ports/profile-store.js';
 import type { Telemetry } from '../../ports/telemetry.js';
-import { isConditionFailure } from './dynamodb-errors.js';
+import { batchWriteAll, isConditionFailure } from './dynamodb-errors.js';
 import { backoffDelay, sleep } from '../../support/retry.js';
 import {
   decodeHistoryItem,
@@ -173,18 +173,7 @@ export class DynamoDbProfileStore implements ProfileStore {
     // Idempotent keys: a replayed batch rewrites the same history items.
     const unique = new Map(entries.map(historyItem).map((item) => [`${item.pk!.S}|${item.sk!.S}`, item]));
     const requests: WriteRequest[] = [...unique.values()].map((Item) => ({ PutRequest: { Item } }));
-    for (let i = 0; i < requests.length; i += 25) {
-      let pending: WriteRequest[] = requests.slice(i, i + 25);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await sleep(backoffDelay(attempt, 50, 2_000));
-        if (attempt > 8) throw new Error('history writes stayed unprocessed');
-        const result = await this.client.send(
-          new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending }, ReturnConsumedCapacity: 'TOTAL' }),
-        );
-        this.record(result.ConsumedCapacity, 'write');
-        pending = result.UnprocessedItems?.[this.tableName] ?? [];
-      }
-    }
+    await batchWriteAll(this.client, this.tableName, requests, (consumed) => this.record(consumed, 'write'));
   }
 
   async history(profileIds: readonly string[]): Promise<HistoryEntry[]> {
@@ -311,6 +300,41 @@ export class DynamoDbProfileStore implements ProfileStore {
       },
     );
     for await (const page of pages) for (const item of page.Items ?? []) yield decodeState(item.d!.B!, item.s?.B);
+  }
+
+  async erase(profileIds: readonly string[], identifiers: readonly Identifier[]): Promise<ErasedItems> {
+    const ids = [...new Set(profileIds)];
+    let owners = 0;
+    for (let start = 0; start < ids.length; start += MaxRepointSources) {
+      const names = ids.slice(start, start + MaxRepointSources);
+      const values = Object.fromEntries(names.map((id, i) => [`:p${i}`, { S: id }]));
+      for (const identifier of identifiers) {
+        try {
+          const command = new DeleteItemCommand({ TableName: this.tableName, Key: ownerKey(identifier), ConditionExpression: `p IN (${Object.keys(values).join(', ')})`, ExpressionAttributeValues: values });
+          await this.client.send(command);
+          owners++;
+        } catch (error) {
+          // Owned by someone else, or already gone.
+          if (!isConditionFailure(error)) throw error;
+        }
+      }
+    }
+    let profiles = 0;
+    let history = 0;
+    for (const id of ids) {
+      const keys: Item[] = [];
+      const pages = paginateQuery(
+        { client: this.client },
+        { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `p#${id}` } }, ProjectionExpression: 'pk, sk', ConsistentRead: true },
+      );
+      for await (const page of pages) keys.push(...(page.Items ?? []));
+      await batchWriteAll(this.client, this.tableName, keys.map((Key) => ({ DeleteRequest: { Key } })), (consumed) => this.record(consumed, 'write'));
+      for (const key of keys) {
+        if (key.sk!.S === ProfileSortKey) profiles++;
+        else history++;
+      }
+    }
+    return { profiles, identifiers: owners, history };
   }
 
   async ping(): Promise<void> {

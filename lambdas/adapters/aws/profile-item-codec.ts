@@ -1,3 +1,4 @@
+import { withConsent } from '../../domain/profile.js';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { DueIndex, OutboxIndex } from '../../contracts.js';
@@ -126,7 +127,7 @@ export function decodeProfileItem(item: Item): VersionedProfile {
 
 export function decodePendingOutbound(item: Item): PendingOutbound {
   const state = item.d?.B ? decodeState(item.d.B, item.s?.B) : undefined;
-  return { profileId: profileIdOf(item), changes: decodeOutbox(item), ...(state ? { profile: { identifiers: state.identifiers, traits: state.traits } } : {}) };
+  return { profileId: profileIdOf(item), changes: decodeOutbox(item), ...(state ? { profile: { identifiers: state.identifiers, traits: state.traits, ...withConsent(state.consent) } } : {}) };
 }
 
 /** History sorts by time within the profile's partition; replaying an entry rewrites the same item. */

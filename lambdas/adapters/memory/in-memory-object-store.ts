@@ -23,5 +23,13 @@ export class InMemoryObjectStore implements ObjectStore {
     for (const key of [...this.objects.keys()].sort()) if (key.startsWith(prefix)) yield key;
   }
 
+  async delete(key: string): Promise<number> {
+    return this.objects.delete(key) ? 1 : 0;
+  }
+
+  async deleteEarlierVersions(): Promise<number> {
+    return 0;
+  }
+
   async ping(): Promise<void> {}
 }

@@ -1,8 +1,8 @@
 import { historyEntryKey, type HistoryEntry, type MergeReason } from '../../domain/identity-graph.js';
 import { identifierDigest, identifierKey, type Identifier } from '../../domain/identifiers.js';
-import type { ProfileState } from '../../domain/profile.js';
+import { withConsent, type ProfileState } from '../../domain/profile.js';
 import { dueBucket, outboxBucket, type OutboundChange } from '../../domain/profile-write.js';
-import { ConcurrentUpdateError, type PendingOutbound, type ProfilePage, type ProfileStore, type ProfileWrite, type VersionedProfile } from '../../ports/profile-store.js';
+import { ConcurrentUpdateError, type ErasedItems, type PendingOutbound, type ProfilePage, type ProfileStore, type ProfileWrite, type VersionedProfile } from '../../ports/profile-store.js';
 
 interface ProfileItem {
   version: number;
@@ -111,7 +111,7 @@ export class InMemoryProfileStore implements ProfileStore {
       .map(([profileId, item]) => ({
         profileId,
         changes: structuredClone(item.outbox),
-        ...(item.state ? { profile: structuredClone({ identifiers: item.state.identifiers, traits: item.state.traits }) } : {}),
+        ...(item.state ? { profile: structuredClone({ identifiers: item.state.identifiers, traits: item.state.traits, ...withConsent(item.state.consent) }) } : {}),
       }));
   }
 
@@ -148,6 +148,27 @@ export class InMemoryProfileStore implements ProfileStore {
   /** Every live profile, as DynamoDbProfileStore.scanLiveProfiles lists them. */
   async *scanLiveProfiles(): AsyncIterable<ProfileState> {
     for (const item of this.items.values()) if (item.state && !item.redirect) yield structuredClone(item.state);
+  }
+
+  async erase(profileIds: readonly string[], identifiers: readonly Identifier[]): Promise<ErasedItems> {
+    const ids = new Set(profileIds);
+    let owners = 0;
+    for (const identifier of identifiers) {
+      const digest = identifierDigest(identifier);
+      const owner = this.ownerOf.get(digest);
+      if (owner !== undefined && ids.has(owner)) {
+        this.ownerOf.delete(digest);
+        owners++;
+      }
+    }
+    let profiles = 0;
+    let history = 0;
+    for (const id of ids) {
+      if (this.items.delete(id)) profiles++;
+      history += this.histories.get(id)?.size ?? 0;
+      this.histories.delete(id);
+    }
+    return { profiles, identifiers: owners, history };
   }
 
   async ping(): Promise<void> {}
