@@ -21,10 +21,15 @@ async function oldTable(name: string, items: number): Promise<void> {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  while ((await dynamodb.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 20));
+  await untilActive(name);
   for (let i = 0; i < items; i++) {
     await dynamodb.send(new PutItemCommand({ TableName: name, Item: { pk: { S: `i#digest-${i}` }, sk: { S: 'owner' }, p: { S: `profile-${i}` } } }));
   }
+}
+
+/** dynalite makes a table ACTIVE on a timer, even with createTableMs 0: on a busy machine, writes before it are refused. */
+async function untilActive(name: string): Promise<void> {
+  while ((await fixture.clients.dynamodb.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 20));
 }
 
 async function itemCount(name: string): Promise<number> {
@@ -55,6 +60,7 @@ describe('the local bootstrap on a data dir from before the outbox and due index
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
+    await untilActive('outbox-only');
     await dynamodb.send(new PutItemCommand({ TableName: 'outbox-only', Item: { pk: { S: 'p#x' }, sk: { S: 'profile' }, ob: { S: '1' } } }));
     await createLocalResources(fixture.clients, { ...fixture.settings, profilesTable: 'outbox-only' });
     expect(await indexes('outbox-only')).toEqual(allIndexes);

@@ -1,20 +1,18 @@
 import { Analytics } from '@segment/analytics-node';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveDependencies, compose, resolveDependencies, type Composition } from '../../lambdas/composition.js';
 import { toStreamRecord, type CollectedEvent } from '../../lambdas/domain/intake.js';
 import { archiveBatch } from '../../lambdas/use-cases/archive.js';
 import { resolveBatch } from '../../lambdas/use-cases/resolve.js';
-import { readObject } from '../../lambdas/use-cases/lake-rows.js';
 import { FileDeadLetterStore } from '../../local/file-dead-letter-store.js';
 import { localRuntimeConfig } from '../../local/endpoints-file.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../local/webhook-receiver.js';
 import { eventually, startRuntimeProcess, type RuntimeProcess } from '../helpers/local-process.js';
+import { fileTexts, lakeObjectTexts, tableItemTexts } from '../helpers/store-texts.js';
 
 /**
  * Privacy end to end through `npm start`: two people with several devices, merges, an order,
@@ -80,48 +78,8 @@ async function request(type: string, identifier: { type: string; value: string }
   return shown;
 }
 
-/** Every lake object's text, gunzipped. */
-async function lakeTexts(): Promise<Map<string, string>> {
-  const texts = new Map<string, string>();
-  for await (const key of c.lake.listKeys('')) texts.set(key, (await readObject(c.lake, key))?.toString('utf8') ?? '');
-  return texts;
-}
-
-/** Every item of both tables, as JSON text. */
-async function tableTexts(): Promise<string[]> {
-  const texts: string[] = [];
-  for (const table of [c.config.profilesTable, c.config.credentialsTable]) {
-    let start: Record<string, never> | undefined;
-    do {
-      const page = await c.clients.dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
-      // Profile state is deflated binary: inflate what can be, so values inside are seen.
-      for (const item of page.Items ?? []) texts.push(JSON.stringify(item, (_k, v: unknown) => (v instanceof Uint8Array ? inflated(v) : v)));
-      start = page.LastEvaluatedKey as typeof start;
-    } while (start);
-  }
-  return texts;
-}
-
-function inflated(bytes: Uint8Array): string {
-  try {
-    return inflateRawSync(bytes).toString('utf8');
-  } catch {
-    return Buffer.from(bytes).toString('utf8');
-  }
-}
-
-/** Every file of the local runtime's own stores (dead letters, the bus, checkpoints). */
-function fileTexts(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .map((name) => join(dir, name))
-    .filter((path) => statSync(path).isFile())
-    .map((path) => withDecodedRecords(readFileSync(path, 'utf8')));
-}
-
-/** Dead letters keep records as base64: decoded here, so values inside them are seen. */
-const withDecodedRecords = (text: string): string =>
-  text + [...text.matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
+const lakeTexts = () => lakeObjectTexts(c);
+const tableTexts = () => tableItemTexts(c);
 
 const mentions = (texts: Iterable<string>, values: readonly string[]): string[] => [...texts].flatMap((text) => values.filter((v) => text.includes(v)));
 
@@ -153,7 +111,9 @@ beforeAll(async () => {
   await eventually(async () => ((await (await api('/v1/segments/buyers')).json()) as { status: string }).status === 'ready', 60_000, 'segment ready');
 
   await send((analytics) => [A, B].forEach((p) => browsing(analytics, p)));
-  await eventually(async () => (await Promise.all([A, B].map((p) => api(`/v1/profiles/anonymous_id:${p.phone}`)))).every((r) => r.status === 200), 30_000, 'the devices profiled');
+  // Both devices profiled apart first, so signing in merges two stored profiles (the export's merge history).
+  const devices = [A, B].flatMap((p) => [p.laptop, p.phone]);
+  await eventually(async () => (await Promise.all(devices.map((d) => api(`/v1/profiles/anonymous_id:${d}`)))).every((r) => r.status === 200), 30_000, 'the devices profiled');
   await send((analytics) => [A, B].forEach((p) => signingIn(analytics, p)));
   // A refused event each (a track without its name), kept in rejected/ with its payload.
   for (const p of [A, B]) {
@@ -187,6 +147,11 @@ beforeAll(async () => {
     const texts = await lakeTexts();
     return eventsOf(texts, A) >= 7 && eventsOf(texts, B) >= 7 && texts.has('imports/crm-export.csv.result.json') && texts.has('imports/crm-export.ndjson.result.json');
   }, 60_000, 'both journeys and imports in the lake');
+  // The merge history is written just after the profiles it explains: waited for, as the export lists it.
+  await eventually(async () => {
+    const merges = (await (await api(`/v1/profiles/user_id:${A.userId}/merges`)).json()) as { history?: Array<{ kind: string }> };
+    return merges.history?.some((entry) => entry.kind === 'merge') === true;
+  }, 30_000, "A's merge recorded");
 }, 180_000);
 
 afterAll(async () => {
