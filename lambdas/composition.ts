@@ -14,7 +14,9 @@ import { randomUUID } from 'node:crypto';
 import { Env, MetricsNamespace } from './contracts.js';
 import { DynamoDbCredentialStore } from './adapters/aws/dynamodb-credential-store.js';
 import { DynamoDbProfileStore } from './adapters/aws/dynamodb-profile-store.js';
-import { profileConfigFromJson, type ProfileConfig } from './domain/profile-config.js';
+import { profileConfigFromJson } from './domain/profile-config.js';
+import type { IdentityRules } from './domain/identifiers.js';
+import { SaltedIdentifierHasher } from './use-cases/identifier-hashing.js';
 import { KinesisEventStream } from './adapters/aws/kinesis-event-stream.js';
 import { PowertoolsTelemetry } from './adapters/aws/powertools-telemetry.js';
 import { S3ObjectStore } from './adapters/aws/s3-object-store.js';
@@ -77,7 +79,8 @@ export interface RuntimeConfig {
   readonly lakeBucket: string;
   readonly credentialsTable: string;
   readonly profilesTable: string;
-  readonly profileConfig: ProfileConfig;
+  /** The profile configuration, with its identifier hasher when it stores any type hashed (withIdentifierHashing). */
+  readonly profileConfig: IdentityRules;
   /** The lake's Athena workgroup and Glue database (AWS). */
   readonly athena?: AthenaTarget;
   /** Present when running against the local emulators. */
@@ -112,7 +115,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Run
     env[Env.runtime] === 'local'
       ? { dynamodb: required(Env.dynamodbEndpoint), kinesis: required(Env.kinesisEndpoint), s3: required(Env.s3Endpoint) }
       : undefined;
-  return {
+  return withIdentifierHashing({
     streamName: env[Env.streamName] ?? '',
     lakeBucket: env[Env.lakeBucket] ?? '',
     credentialsTable: env[Env.credentialsTable] ?? '',
@@ -129,7 +132,24 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): Run
     ...(env[Env.lakeVersioned] === 'true' ? { lakeVersioned: true } : {}),
     ...(env[Env.queryResultsBucket] ? { queryResultsBucket: env[Env.queryResultsBucket] } : {}),
     ...(env[Env.deliveryDeadLetterQueues] ? { deliveryDeadLetterQueues: JSON.parse(env[Env.deliveryDeadLetterQueues]!) as Record<string, string> } : {}),
-  };
+  });
+}
+
+/**
+ * Gives the profile configuration its identifier hasher when it stores any type hashed and this
+ * function has the salt. A function without the salt has none, and fails loudly should it ever
+ * meet such an identifier.
+ */
+export function withIdentifierHashing(config: RuntimeConfig): RuntimeConfig {
+  const rules = config.profileConfig;
+  if (rules.hashedIdentifiers.length === 0 || rules.identifierHasher || !(config.privacySalt || config.privacySaltSecret)) return config;
+  return { ...config, profileConfig: { ...rules, identifierHasher: new SaltedIdentifierHasher(saltSource(config)) } };
+}
+
+/** Reads what the configuration needs before its first event: the salt of hashed identifiers, if any. */
+export async function prepareRuntime(config: Pick<RuntimeConfig, 'profileConfig'>): Promise<void> {
+  const hasher = config.profileConfig.identifierHasher;
+  if (hasher instanceof SaltedIdentifierHasher) await hasher.load();
 }
 
 function athenaTarget(env: NodeJS.ProcessEnv): { athena?: AthenaTarget } {
@@ -200,11 +220,13 @@ export function createObservability(config: Pick<RuntimeConfig, 'serviceName'>, 
 export interface LambdaObservability extends Observability {
   readonly logger: PowertoolsLogger;
   readonly metrics: Metrics;
+  /** What the function reads before its first event (prepareRuntime); every handler's wiring carries it. */
+  readonly prepare: () => Promise<void>;
 }
 
-export function lambdaObservability(config: Pick<RuntimeConfig, 'serviceName'>): LambdaObservability {
+export function lambdaObservability(config: Pick<RuntimeConfig, 'serviceName' | 'profileConfig'>): LambdaObservability {
   const metrics = new Metrics({ namespace: MetricsNamespace, serviceName: config.serviceName });
-  return { logger: new Logger({ serviceName: config.serviceName }), metrics, telemetry: new PowertoolsTelemetry(metrics) };
+  return { logger: new Logger({ serviceName: config.serviceName }), metrics, telemetry: new PowertoolsTelemetry(metrics), prepare: () => prepareRuntime(config) };
 }
 
 export interface Composition extends Observability {
@@ -222,7 +244,8 @@ export interface Composition extends Observability {
   readonly salt: SaltSource;
 }
 
-export function compose(config: RuntimeConfig, options: { clients?: Clients; telemetry?: Telemetry } = {}): Composition {
+export function compose(given: RuntimeConfig, options: { clients?: Clients; telemetry?: Telemetry } = {}): Composition {
+  const config = withIdentifierHashing(given);
   const clients = options.clients ?? createClients(config);
   const observability = createObservability(config, options.telemetry);
   const lake = lakeStore(config, clients.s3);
@@ -250,7 +273,7 @@ export const eventStream = (config: RuntimeConfig, client = kinesisClient(config
 export const credentialStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DynamoDbCredentialStore =>
   new DynamoDbCredentialStore(client, config.credentialsTable);
 export const rejectionLog = (lake: S3ObjectStore, c: Observability & Pick<Composition, 'privacy' | 'salt' | 'config'>): RejectionLog =>
-  new RejectionLog(lake, c.logger, c.telemetry, suppressionFilter(c, 'rejections'));
+  new RejectionLog(lake, c.logger, c.telemetry, suppressionFilter(c, 'rejections'), c.config.profileConfig);
 
 export const privacyStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DynamoDbPrivacyStore => new DynamoDbPrivacyStore(client, config.profilesTable);
 
@@ -263,8 +286,12 @@ export function saltSource(config: RuntimeConfig): SaltSource {
   const secret = config.privacySaltSecret;
   // Asked for only once someone is suppressed: a function configured without it fails then, loudly.
   if (!secret) return { salt: () => Promise.reject(new Error(`neither ${Env.privacySalt} nor ${Env.privacySaltSecret} is set`)) };
-  return new SecretsManagerSalt(new SecretsManagerClient({}), secret);
+  // One per secret and process: the suppression filter and the identifier hasher share one read.
+  let source = secretSalts.get(secret);
+  if (!source) secretSalts.set(secret, (source = new SecretsManagerSalt(new SecretsManagerClient({}), secret)));
+  return source;
 }
+const secretSalts = new Map<string, SaltSource>();
 
 /** The suppression list as one stage applies it (docs/privacy.md). */
 export const suppressionFilter = (c: Pick<Composition, 'privacy' | 'salt' | 'config' | 'telemetry'>, stage: string): SuppressionFilter =>
@@ -322,6 +349,7 @@ export const profileStore = (config: RuntimeConfig, observability: Observability
 export function ingestDependencies(c: Pick<Composition, 'credentials' | 'stream' | 'rejectionLog' | 'telemetry' | 'logger' | 'privacy' | 'salt' | 'config'>): IngestDependencies {
   return {
     suppression: suppressionFilter(c, 'intake'),
+    identityRules: c.config.profileConfig,
     authenticator: new Authenticator(c.credentials),
     stream: c.stream,
     rejectionLog: c.rejectionLog,
@@ -340,7 +368,8 @@ export const archiveDependencies = (c: Pick<Composition, 'lake' | 'telemetry' | 
   logger: c.logger,
 });
 
-export const importDependencies = (c: Pick<Composition, 'lake' | 'stream' | 'rejectionLog' | 'telemetry' | 'logger'>): ImportDependencies => ({
+export const importDependencies = (c: Pick<Composition, 'lake' | 'stream' | 'rejectionLog' | 'telemetry' | 'logger' | 'config'>): ImportDependencies => ({
+  identityRules: c.config.profileConfig,
   lake: c.lake,
   stream: c.stream,
   rejectionLog: c.rejectionLog,

@@ -23,7 +23,7 @@ import { identifierRuleProblems } from '../lambdas/domain/identifiers.js';
 import { profileConfigFromJson } from '../lambdas/domain/profile-config.js';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnEventBus } from 'aws-cdk-lib/aws-events';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -109,12 +109,16 @@ export class CdpStack extends Stack {
       [Env.credentialsTable]: credentials.table.tableName,
       [Env.profilesTable]: profiles.table.tableName,
       [Env.profileConfig]: profileConfig,
-      [Env.privacySaltSecret]: salt.secret.secretArn,
+    };
+    // Only functions that hash (privacy hashes, identifiers stored hashed) are told where the salt is, and may read it.
+    const readSalt = (fn: LambdaFunction): void => {
+      fn.addEnvironment(Env.privacySaltSecret, salt.secret.secretArn);
+      salt.grantRead(fn);
     };
     // Every function that lets events in applies the suppression list: it reads the list's partition and the salt.
-    const applySuppression = (fn: IFunction): void => {
+    const applySuppression = (fn: LambdaFunction): void => {
       grantPartitionItems(fn, profiles.table, PrivacyPartitionKeys.suppressions, ['Query']);
-      salt.grantRead(fn);
+      readSalt(fn);
     };
 
     const ingest = new ProjectFunction(this, 'Ingest', { handlerFile: 'ingest', environment });
@@ -217,7 +221,7 @@ export class CdpStack extends Stack {
     grantPartitionItems(privacyFunction.function, profiles.table, [PrivacyPartitionKeys.requests, PrivacyPartitionKeys.openRequests], ['GetItem', 'PutItem']);
     grantObjectAccess(privacyFunction.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.privacyAuditPrefix);
     grantObjectAccess(privacyFunction.function, storage.lakeBucket, ['s3:GetObject'], LakeLayout.privacyExportsPrefix);
-    salt.grantRead(privacyFunction.function);
+    readSalt(privacyFunction.function);
     const heldDeliveries = { ...activation.deadLetterQueues, '(api-managed)': activation.runtimeDeadLetterQueue };
     const privacyWorker = new ScheduledFunction(this, 'PrivacyWorker', {
       handlerFile: 'privacy-worker',
@@ -233,6 +237,7 @@ export class CdpStack extends Stack {
       timeout: Duration.seconds(PrivacyTiming.timeoutSeconds),
     });
     grantPrivacyWork(privacyWorker.function, { profiles: profiles.table, storage, salt, bus: activation, queues: Object.values(heldDeliveries) });
+    privacyWorker.function.function.addEnvironment(Env.privacySaltSecret, salt.secret.secretArn);
 
     new ApiRoutes(this, 'Routes', { api: api.api, functions: { ingest, profiles: profileFunction, segments: segmentFunction, destinations: destinationFunction, privacy: privacyFunction }, adminAuthorizer: authorizer });
 

@@ -14,7 +14,7 @@
 import './node-support.js';
 import { DynamoDbProfileStore } from '../lambdas/adapters/aws/dynamodb-profile-store.js';
 import { AthenaLakeQuery } from '../lambdas/adapters/aws/athena-lake-query.js';
-import { compose, configFromEnvironment, resolveDependencies } from '../lambdas/composition.js';
+import { compose, prepareRuntime, configFromEnvironment, resolveDependencies } from '../lambdas/composition.js';
 import { comparePeople } from '../lambdas/domain/profile-content.js';
 import type { ProfileState } from '../lambdas/domain/profile.js';
 import type { LakeQuery } from '../lambdas/ports/lake-query.js';
@@ -61,6 +61,7 @@ try {
   if (!config.profilesTable) throw new Error('set CDP_PROFILES_TABLE from the stack outputs');
   const into = options.into ?? config.profilesTable;
   const composition = compose({ ...config, profilesTable: into });
+  await prepareRuntime(composition.config);
   if (endpoints) await createLocalResources(composition.clients, { ...settings, profilesTable: into });
   const target = composition.profiles;
   for await (const _ of target.scanLiveProfiles()) {

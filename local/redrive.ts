@@ -17,7 +17,7 @@ import { redriveQueueToBus } from '../lambdas/adapters/aws/destination-dead-lett
 import { redriveBusDeadLetters } from './local-bus.js';
 import { join } from 'node:path';
 import { StreamBatchDeadLetters } from '../lambdas/adapters/aws/stream-batch-dead-letters.js';
-import { archiveDependencies, compose, configFromEnvironment, redriveConsumers, streamResolveDependencies } from '../lambdas/composition.js';
+import { archiveDependencies, compose, prepareRuntime, configFromEnvironment, redriveConsumers, streamResolveDependencies } from '../lambdas/composition.js';
 import type { DeadLetterStore } from '../lambdas/ports/dead-letter-store.js';
 import { redriveDeadLetters, type LetterOutcome } from '../lambdas/use-cases/redrive.js';
 import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
@@ -77,6 +77,7 @@ try {
   const config = aws ? configFromEnvironment() : localRuntimeConfig(await readEndpointsFile(localSettings().dataDir), 'cdp-redrive');
   if (aws && !config.profilesTable) throw new Error('set CDP_PROFILES_TABLE (and CDP_LAKE_BUCKET) from the stack outputs');
   const composition = compose(config);
+  await prepareRuntime(composition.config);
   const stores: DeadLetterStore[] = [composition.deadLetters];
   if (!aws) stores.push(new FileDeadLetterStore(join(localSettings().dataDir, 'dlq')));
   else {

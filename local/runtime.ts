@@ -12,6 +12,7 @@ import {
   publisher,
   privacyWorker,
   apiExportLinks,
+  prepareRuntime,
   type Composition,
   type RuntimeConfig,
 } from '../lambdas/composition.js';
@@ -103,6 +104,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
   await createLocalResources(clients, settings);
   const telemetry = new CountingTelemetry();
   const composition = compose(config, { clients, telemetry });
+  await prepareRuntime(composition.config);
   if (emulators.unfinishedObjectsRemoved.length > 0) {
     composition.logger.warn('removed objects whose upload was cut off when the runtime was killed; their writers send them again', { objects: emulators.unfinishedObjectsRemoved.length });
   }

@@ -1,5 +1,5 @@
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { CollectedEvent } from './intake.js';
 import { IntakeLimits } from '../contracts.js';
 import { BuiltInIdentifierTypes, IdentifierTypePattern, priorityOf, type ProfileConfig } from './profile-config.js';
@@ -8,6 +8,27 @@ import { BuiltInIdentifierTypes, IdentifierTypePattern, priorityOf, type Profile
 export interface Identifier {
   readonly type: string;
   readonly value: string;
+}
+
+/**
+ * Hashes the values of the identifier types the configuration stores hashed. Loaded with the
+ * deployment's salt before a function handles its first event (use-cases/identifier-hashing.ts).
+ */
+export interface IdentifierHasher {
+  hash(type: string, value: string): string;
+}
+
+/** The profile configuration, with the hasher of its hashed identifier types where they are hashed. */
+export interface IdentityRules extends ProfileConfig {
+  readonly identifierHasher?: IdentifierHasher;
+}
+
+/** A stored hashed value: `h:` and 43 base64url characters. A value already in this form is not hashed again. */
+export const HashedValuePattern = /^h:[A-Za-z0-9_-]{43}$/;
+
+/** `h:` and HMAC-SHA256 of `type:value` under `salt`; a prefix of its own keeps it apart from the privacy hashes. */
+export function hashedIdentifierValue(salt: string, type: string, value: string): string {
+  return `h:${createHmac('sha256', salt).update(`stored-identifier|${type}:${value}`).digest('base64url')}`;
 }
 
 /** `type:value`, the form identifiers take in keys, URLs and logs. */
@@ -91,11 +112,15 @@ export function identifierRuleProblems(config: ProfileConfig): string[] {
 }
 
 /** An identifier in canonical form (emails lower-cased, phones in E.164), or why it is not one. */
-export function normalizeIdentifier(type: string, raw: unknown, config: ProfileConfig): { identifier: Identifier } | { refused: RefusalReason } {
+export function normalizeIdentifier(type: string, raw: unknown, config: IdentityRules): { identifier: Identifier } | { refused: RefusalReason } {
+  const hashed = config.hashedIdentifiers.includes(type);
+  if (hashed && typeof raw === 'string' && HashedValuePattern.test(raw)) return { identifier: { type, value: raw } };
   const normalized = normalize(type, raw, config);
   if ('refused' in normalized) return normalized;
   if (isBlockedValue(config, normalized.value)) return { refused: 'blocked' };
-  return { identifier: { type, value: normalized.value } };
+  if (!hashed) return { identifier: { type, value: normalized.value } };
+  if (!config.identifierHasher) throw new Error(`identifiers of type ${type} are stored hashed, but this function has no hasher (its salt is not configured)`);
+  return { identifier: { type, value: config.identifierHasher.hash(type, normalized.value) } };
 }
 
 function normalize(type: string, raw: unknown, config: ProfileConfig): Normalized {
@@ -124,7 +149,7 @@ export interface IdentifierRefusal {
  * carried that were refused. `previousId` of an alias is read as an anonymous id: alias joins a
  * device's history to a known user.
  */
-export function extractIdentifiers(event: CollectedEvent, config: ProfileConfig): { identifiers: Identifier[]; refused: IdentifierRefusal[] } {
+export function extractIdentifiers(event: CollectedEvent, config: IdentityRules): { identifiers: Identifier[]; refused: IdentifierRefusal[] } {
   const found: Identifier[] = [];
   const refused: IdentifierRefusal[] = [];
   const add = (type: string, raw: unknown): void => {
@@ -159,8 +184,53 @@ export function extractIdentifiers(event: CollectedEvent, config: ProfileConfig)
   return { identifiers: sortByPriority(found, config), refused };
 }
 
+/**
+ * The event (or any JSON object read as one) with the value of every identifier type stored hashed
+ * replaced by its hash, in every field extractIdentifiers reads: applied at intake, so the stream,
+ * the lake and every store after it hold the hash only. Hashes pass through extraction unchanged.
+ * Values refused as invalid (a malformed email or phone) become `invalid`, still refused and no
+ * longer readable; placeholders and non-text values are kept, as they identify no one.
+ */
+export function withHashedIdentifiers<T>(event: T, config: IdentityRules): T {
+  const source = record(event);
+  if (config.hashedIdentifiers.length === 0 || !source) return event;
+  const hashed = (type: string, raw: unknown): unknown => {
+    if (raw === undefined || raw === null || !config.hashedIdentifiers.includes(type)) return raw;
+    const normalized = normalizeIdentifier(type, raw, config);
+    if ('identifier' in normalized) return normalized.identifier.value;
+    return normalized.refused === 'invalid' || normalized.refused === 'national_without_region' ? 'invalid' : raw;
+  };
+  const traitTypes = ['email', 'phone', ...config.traitIdentifiers];
+  const withTraits = (value: unknown): unknown => {
+    const traits = record(value);
+    if (!traits) return value;
+    const copy = { ...traits };
+    for (const type of traitTypes) if (Object.hasOwn(copy, type)) copy[type] = hashed(type, copy[type]);
+    return copy;
+  };
+  const copy: Record<string, unknown> = { ...source };
+  for (const [field, type] of [['userId', 'user_id'], ['anonymousId', 'anonymous_id'], ['previousId', 'anonymous_id']] as const) {
+    if (Object.hasOwn(copy, field)) copy[field] = hashed(type, copy[field]);
+  }
+  if (Object.hasOwn(copy, 'traits')) copy.traits = withTraits(copy.traits);
+  const context = record(copy.context);
+  if (context) {
+    const contextCopy: Record<string, unknown> = { ...context };
+    if (Object.hasOwn(contextCopy, 'traits')) contextCopy.traits = withTraits(contextCopy.traits);
+    if (Array.isArray(contextCopy.externalIds)) {
+      contextCopy.externalIds = contextCopy.externalIds.map((entry: unknown) => {
+        const external = record(entry);
+        const type = typeof external?.type === 'string' ? external.type.trim().toLowerCase() : '';
+        return external && Object.hasOwn(external, 'id') ? { ...external, id: hashed(type, external.id) } : entry;
+      });
+    }
+    copy.context = contextCopy;
+  }
+  return copy as T;
+}
+
 /** The identifiers an event carries; see extractIdentifiers. */
-export const identifiersOf = (event: CollectedEvent, config: ProfileConfig): Identifier[] => extractIdentifiers(event, config).identifiers;
+export const identifiersOf = (event: CollectedEvent, config: IdentityRules): Identifier[] => extractIdentifiers(event, config).identifiers;
 
 export function sortByPriority<T extends Identifier>(ids: readonly T[], config: ProfileConfig): T[] {
   return [...ids].sort(

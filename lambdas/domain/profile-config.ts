@@ -58,6 +58,13 @@ export const ProfileConfig = z.object({
   ),
   /** Traits whose values are identifiers of their own type, e.g. `customer_number`. */
   traitIdentifiers: z._default(z.array(IdentifierTypeName), []),
+  /**
+   * Identifier types stored only as a salted hash (`h:` and an HMAC-SHA256 of the value under the
+   * deployment's secret salt), for types needed only to match people, never to read or send on.
+   * The profile keeps no trait of the same name; the lake's raw events keep what was sent
+   * (docs/privacy.md).
+   */
+  hashedIdentifiers: z._default(z.array(IdentifierTypeName), []),
   /** Traits that keep their earliest value. */
   setOnceTraits: z._default(z.array(z.string()), ['first_seen', 'initial_referrer', 'initial_utm_source', 'signup_date']),
   /** Track events that count as orders, and where their revenue is. */

@@ -176,7 +176,8 @@ export function traitsOf(event: CollectedEvent, at: number, config: ProfileConfi
   let refused = 0;
   if (event.type !== 'identify' || !event.traits) return { traits, refused };
   for (const [name, value] of Object.entries(event.traits)) {
-    if (value === undefined) continue;
+    // A type stored hashed keeps no readable copy among the traits.
+    if (value === undefined || config.hashedIdentifiers.includes(name)) continue;
     if (Buffer.byteLength(JSON.stringify(value)) > config.maxTraitBytes) {
       refused++;
       continue;

@@ -1,6 +1,6 @@
 import { Catalog, LakeEventColumns } from '../contracts.js';
 import { DomainError } from './errors.js';
-import type { Identifier } from './identifiers.js';
+import { HashedValuePattern, identifierKey, type Identifier } from './identifiers.js';
 
 /** A standard SQL string literal; the only way identifier values enter lake SQL. */
 export const sqlString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
@@ -34,11 +34,15 @@ export interface TimelineQuery {
 
 /**
  * SQL for a person's events, newest first, keyset-paginated. Events are found by the identifiers
- * the lake has columns for (user_id, anonymous_id) and by identify traits' email. Partition
+ * the lake has columns for (user_id, anonymous_id), by identify traits' email, and, for types
+ * stored hashed, by the `identifier` column. Partition
  * bounds (`dt`) keep Athena's scan to the person's active days.
  */
 export function timelineSql(query: TimelineQuery): string | undefined {
-  const values = (type: string) => query.identifiers.filter((id) => id.type === type).map((id) => sqlString(id.value));
+  const readable = query.identifiers.filter((id) => !HashedValuePattern.test(id.value));
+  const values = (type: string) => readable.filter((id) => id.type === type).map((id) => sqlString(id.value));
+  // A type stored hashed has no column to match: the event's strongest identifier, archived hashed, is.
+  const hashed = query.identifiers.filter((id) => HashedValuePattern.test(id.value)).map((id) => sqlString(identifierKey(id)));
   const userIds = values('user_id');
   const anonymousIds = values('anonymous_id');
   const emails = values('email');
@@ -46,6 +50,7 @@ export function timelineSql(query: TimelineQuery): string | undefined {
     userIds.length ? `user_id IN (${userIds.join(', ')})` : '',
     anonymousIds.length ? `anonymous_id IN (${anonymousIds.join(', ')})` : '',
     emails.length ? `lower(trim(json_extract_scalar(traits, '$.email'))) IN (${emails.join(', ')})` : '',
+    hashed.length ? `identifier IN (${hashed.join(', ')})` : '',
   ].filter(Boolean);
   if (matches.length === 0) return undefined;
   const where = [`(${matches.join(' OR ')})`];

@@ -31,6 +31,6 @@ export const handler = lambdaHandler(() => {
   const lake = lakeStore(config);
   return {
     ...observability,
-    handler: createImportHandler(importDependencies({ ...observability, lake, stream: eventStream(config), rejectionLog: rejectionLog(lake, { ...observability, config, ...privacyParts(config) }) })),
+    handler: createImportHandler(importDependencies({ ...observability, config, lake, stream: eventStream(config), rejectionLog: rejectionLog(lake, { ...observability, config, ...privacyParts(config) }) })),
   };
 });

@@ -5,6 +5,7 @@ import { createGunzip } from 'node:zlib';
 import { LakeLayout } from '../contracts.js';
 import { CsvCellError, CsvRecordAssembler, csvRowToEvent, parseCsvHeader, type CsvColumn } from '../domain/csv.js';
 import type { ValidationIssue } from '../domain/errors.js';
+import { withHashedIdentifiers, type IdentityRules } from '../domain/identifiers.js';
 import { toStreamRecord } from '../domain/intake.js';
 import { admitEvent } from '../domain/intake-request.js';
 import { parseWellFormedJson } from '../domain/json-safety.js';
@@ -21,6 +22,8 @@ export interface ImportDependencies {
   readonly telemetry: Telemetry;
   readonly logger: AppLogger;
   readonly now: () => Date;
+  /** Identifier types stored hashed are hashed here, before the stream. @default nothing hashed */
+  readonly identityRules?: IdentityRules;
 }
 
 export interface ImportResult {
@@ -116,7 +119,7 @@ export async function importFile(key: string, deps: ImportDependencies): Promise
         for (const issue of enriched.issues) await reject(issue, event.value);
         continue;
       }
-      pending.push(toStreamRecord(enriched.event));
+      pending.push(toStreamRecord(deps.identityRules ? withHashedIdentifiers(enriched.event, deps.identityRules) : enriched.event));
       if (pending.length >= FlushEvery) await flush();
     }
     await flush();

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { IntakeLimits } from '../contracts.js';
 import { writeKeyFromBasicAuth } from '../domain/credentials.js';
 import { RequestRejectedError, type ValidationIssue } from '../domain/errors.js';
+import { withHashedIdentifiers, type IdentityRules } from '../domain/identifiers.js';
 import { toStreamRecord } from '../domain/intake.js';
 import { parseIntakeBody, prepareEvents, type IntakeCall } from '../domain/intake-request.js';
 import type { EventStream } from '../ports/event-stream.js';
@@ -40,6 +41,8 @@ export interface IngestDependencies {
   readonly newMessageId: () => string;
   /** Drops events about suppressed people before they are stored anywhere. @default none dropped */
   readonly suppression?: SuppressionFilter;
+  /** Identifier types stored hashed are hashed here, before the stream. @default nothing hashed */
+  readonly identityRules?: IdentityRules;
 }
 
 /** Refused with 401: no key, or a key that is unknown, revoked, or not a write key. */
@@ -110,7 +113,9 @@ export async function ingest(request: IngestRequest, deps: IngestDependencies): 
     throw new RequestRejectedError(400, 'no event in the request is valid', prepared.issues);
   }
   // A suppressed person's events are answered as accepted: the sender cannot tell, and they go nowhere.
-  const toStream = deps.suppression ? await deps.suppression.keep(prepared.accepted, (event, person) => person.matchesEvent(event)) : prepared.accepted;
+  const rules = deps.identityRules;
+  const accepted = rules ? prepared.accepted.map((event) => withHashedIdentifiers(event, rules)) : prepared.accepted;
+  const toStream = deps.suppression ? await deps.suppression.keep(accepted, (event, person) => person.matchesEvent(event)) : accepted;
   try {
     if (toStream.length > 0) await deps.stream.put(toStream.map(toStreamRecord));
   } catch (error) {

@@ -1,5 +1,6 @@
 import { LakeLayout } from '../contracts.js';
 import type { ValidationIssue } from '../domain/errors.js';
+import { withHashedIdentifiers, type IdentityRules } from '../domain/identifiers.js';
 import { gzipNdjson } from '../domain/ndjson.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -35,9 +36,13 @@ export class RejectionLog {
     private readonly telemetry: Telemetry,
     /** Refused events about suppressed people are not recorded either. @default none dropped */
     private readonly suppression?: SuppressionFilter,
+    /** Refused payloads keep only the hash of identifier types stored hashed. @default nothing hashed */
+    private readonly identityRules?: IdentityRules,
   ) {}
 
   async record(batch: RejectionBatch): Promise<void> {
+    const rules = this.identityRules;
+    if (rules) batch = { ...batch, rejections: batch.rejections.map((r) => ({ ...r, payload: withHashedIdentifiers(r.payload, rules) })) };
     if (this.suppression) batch = { ...batch, rejections: await this.suppression.keep(batch.rejections, (r, person) => person.matchesPayload(r.payload)) };
     if (batch.rejections.length === 0) return;
     const dt = batch.receivedAt.toISOString().slice(0, 10);

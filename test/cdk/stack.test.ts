@@ -227,6 +227,11 @@ describe('CdpStack', () => {
       expect(onProfiles.map((st) => [st.Action, st.Condition]), fn).toEqual([['dynamodb:Query', { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['sup'] } }]]);
       expect(policyStatementsOf(fn).some((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue') && JSON.stringify(st.Resource).includes('PrivacySalt')), fn).toBe(true);
     }
+    // Only the functions that may read the salt are told where it is: the rest never try (identifiers stored hashed, docs/privacy.md).
+    const saltReaders = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([, fn]) => Object.hasOwn((fn.Properties as { Environment?: { Variables?: object } }).Environment?.Variables ?? {}, 'CDP_PRIVACY_SALT_SECRET'))
+      .map(([id]) => id.replace(/Function[0-9A-F]{8}$/, '').replace(/HandlerFunction$/, ''));
+    expect(saltReaders.sort()).toEqual(['ArchiverHandler', 'ImportHandler', 'Ingest', 'PrivacyApi', 'PrivacyWorkerHandler', 'ProfileApi', 'ResolverHandler']);
     template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 48 }) });
     template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
   });

@@ -10,6 +10,8 @@ export interface LambdaWiring<E, R> {
   readonly handler: (event: E) => Promise<R>;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Read once before the first event (the salt of hashed identifiers); tried again on the next event if it fails. */
+  readonly prepare?: () => Promise<void>;
 }
 
 /**
@@ -23,8 +25,19 @@ export function lambdaHandler<E, R>(wire: () => LambdaWiring<E, R>): (event: E, 
   let wrapped: ((event: E, context: Context) => Promise<R>) | undefined;
   return (event, context) => {
     if (!wrapped) {
-      const { handler, logger, metrics } = wire();
-      wrapped = middy<E, R>((request: E) => handler(request))
+      const { handler, logger, metrics, prepare } = wire();
+      let prepared: Promise<void> | undefined;
+      const ready = (): Promise<void> => {
+        prepared ??= (prepare?.() ?? Promise.resolve()).catch((error: unknown) => {
+          prepared = undefined;
+          throw error;
+        });
+        return prepared;
+      };
+      wrapped = middy<E, R>(async (request: E) => {
+        await ready();
+        return handler(request);
+      })
         .use(injectLambdaContext(logger))
         .use(logMetrics(metrics, { captureColdStartMetric: true }));
     }
