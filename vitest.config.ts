@@ -12,7 +12,7 @@ export default defineConfig({
       // Seconds: pure logic, adapters on in-memory stores, and the CDK template (npm run test:fast).
       { extends: true, test: { name: 'fast', include: ['test/unit/**/*.test.ts', 'test/cdk/**/*.test.ts'] } },
       // Minutes: the emulators, the whole runtime, real SDKs, faults and the benchmark (npm run test:slow).
-      { extends: true, test: { name: 'slow', include: ['test/e2e/**/*.test.ts', 'test/faults/**/*.test.ts', 'test/bench/**/*.test.ts', 'test/population/**/*.test.ts'] } },
+      { extends: true, test: { name: 'slow', include: ['test/e2e/**/*.test.ts', 'test/faults/**/*.test.ts', 'test/bench/**/*.test.ts', 'test/population/**/*.test.ts', 'test/browser/**/*.test.ts'] } },
     ],
   },
 });

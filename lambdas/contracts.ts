@@ -352,6 +352,26 @@ export interface HttpRoute {
 }
 
 /**
+ * Request headers browsers may send cross-origin, the same in API Gateway's CORS configuration and
+ * the local server. A header missing from the preflight's answer makes the browser drop the
+ * request: analytics.js adds `x-retry-count` when it retries; RudderStack's SDK sends
+ * `anonymousid` and `sentat` always, and its `rsa-*` headers on retries.
+ */
+export const CorsAllowedHeaders = [
+  'authorization',
+  'content-type',
+  'content-encoding',
+  'x-retry-count',
+  'anonymousid',
+  'sentat',
+  'rsa-recovered',
+  'rsa-retry-attempt',
+  'rsa-retry-reason',
+  'rsa-since-first-attempt',
+  'rsa-since-last-attempt',
+] as const;
+
+/**
  * Path segment after `/v1/` → intake call, for every call of Segment's HTTP Tracking API and the
  * one-letter paths analytics.js uses.
  */
@@ -375,6 +395,10 @@ export const HttpRoutes: readonly HttpRoute[] = [
   ...Object.entries(IntakeCallPaths).map(([segment, call]): HttpRoute => ({
     method: 'POST', path: `/v1/${segment}`, handler: 'ingest', auth: 'write-key', operation: call,
   })),
+  // analytics.js's settings, fetched from its cdnURL: the write key travels in the path (docs/sdks.md).
+  { method: 'GET', path: '/v1/projects/{writeKey}/settings', handler: 'ingest', auth: 'write-key', operation: 'analyticsJsSettings' },
+  // RudderStack's JS SDK's source configuration, at its configUrl: the write key travels as Basic auth or ?writeKey=.
+  { method: 'GET', path: '/v1/sourceConfig', handler: 'ingest', auth: 'write-key', operation: 'rudderStackSourceConfig' },
   { method: 'GET', path: '/v1/profiles/{ref}', handler: 'profiles', auth: 'admin', operation: 'getProfile' },
   { method: 'GET', path: '/v1/profiles/{ref}/events', handler: 'profiles', auth: 'admin', operation: 'getProfileEvents' },
   { method: 'GET', path: '/v1/profiles/{ref}/merges', handler: 'profiles', auth: 'admin', operation: 'getProfileMerges' },

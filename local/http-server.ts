@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
-import { HttpRoutes, IntakeLimits, type HandlerName, type HttpRoute } from '../lambdas/contracts.js';
+import { CorsAllowedHeaders, HttpRoutes, IntakeLimits, type HandlerName, type HttpRoute } from '../lambdas/contracts.js';
 import type { AuthorizerHandler } from '../lambdas/handlers/admin-authorizer.js';
 import type { HttpHandler } from '../lambdas/handlers/shared/http.js';
 import { matchPath, type PathMatch } from '../lambdas/handlers/shared/routes.js';
@@ -25,7 +25,7 @@ export interface ApiServerOptions {
 
 const Cors = {
   'access-control-allow-origin': '*',
-  'access-control-allow-headers': 'authorization,content-type,content-encoding',
+  'access-control-allow-headers': CorsAllowedHeaders.join(','),
   'access-control-allow-methods': 'GET,POST,PUT,DELETE,OPTIONS',
 };
 

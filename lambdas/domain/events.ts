@@ -37,6 +37,12 @@ const Identifier = z.pipe(
   boundedString(IntakeLimits.maxIdentifierLength, 1),
 );
 
+/**
+ * userId and anonymousId: an empty string means none. RudderStack's browser SDK sends
+ * `"userId": ""` with every anonymous visitor's event; the other id must still be there.
+ */
+const OptionalIdentifier = z.optional(z.pipe(z.transform((v: unknown) => (v === '' ? null : v)), z.nullable(Identifier)));
+
 const PlainObject = z.custom<JsonObject>(isPlainObject, { error: 'must be an object' });
 
 /** A Segment-spec event as a client sends it. Unknown top-level fields are dropped. */
@@ -44,8 +50,8 @@ export const IncomingEvent = z
   .object({
     type: EventType,
     messageId: z.optional(boundedString(IntakeLimits.maxMessageIdLength, 1)),
-    userId: z.optional(z.nullable(Identifier)),
-    anonymousId: z.optional(z.nullable(Identifier)),
+    userId: OptionalIdentifier,
+    anonymousId: OptionalIdentifier,
     previousId: z.optional(Identifier),
     groupId: z.optional(Identifier),
     event: z.optional(boundedString(200, 1)),

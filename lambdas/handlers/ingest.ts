@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { configFromEnvironment, credentialStore, dynamoDbClient, eventStream, ingestDependencies, lakeStore, lambdaObservability, privacyParts, rejectionLog } from '../composition.js';
 import { RequestRejectedError } from '../domain/errors.js';
 import { isIntakeCall } from '../domain/intake-request.js';
+import { analyticsJsSettings, apiHostOf, rudderStackSourceConfig } from '../domain/sdk-settings.js';
+import { writeKeyFromBasicAuth } from '../domain/credentials.js';
 import { StreamUnavailableError } from '../ports/event-stream.js';
 import { ingest, type IngestDependencies } from '../use-cases/ingest.js';
 import { bodyBytes, errorBody, header, json, type HttpHandler } from './shared/http.js';
@@ -31,6 +33,8 @@ export function createIngestHandler(deps: IngestHandlerDependencies): HttpHandle
     const { operation } = match.route;
     try {
       if (operation === 'health') return await health(deps.healthChecks);
+      if (operation === 'analyticsJsSettings') return await sdkSettings(match.params.writeKey ?? '', event.headers, deps);
+      if (operation === 'rudderStackSourceConfig') return await sourceConfig(writeKeyFromBasicAuth(header(event.headers, 'authorization')) ?? event.queryStringParameters?.writeKey, deps);
       if (!isIntakeCall(operation)) return json(404, errorBody(`no route for ${method} ${path}`));
       const result = await ingest(
         {
@@ -61,6 +65,28 @@ export function createIngestHandler(deps: IngestHandlerDependencies): HttpHandle
       return json(500, { error: 'internal error', requestId, details: [] });
     }
   };
+}
+
+/** analytics.js's settings for a write key: 404 for a key that is unknown or revoked, so a typo shows at once. */
+async function sdkSettings(encodedKey: string, headers: Parameters<typeof header>[0], deps: IngestHandlerDependencies): Promise<ReturnType<typeof json>> {
+  let writeKey: string;
+  try {
+    writeKey = decodeURIComponent(encodedKey);
+  } catch {
+    return json(400, errorBody('the write key in the path is not valid percent-encoding'));
+  }
+  if (!(await deps.authenticator.authenticate(writeKey, 'write'))) return json(404, { error: 'no source has this write key', details: [{ field: 'writeKey', reason: 'unknown or revoked write key' }] });
+  const api = apiHostOf({ host: header(headers, 'host'), forwardedHost: header(headers, 'x-forwarded-host'), forwardedProto: header(headers, 'x-forwarded-proto') });
+  if (!api) return json(400, { error: 'the request has no usable Host header', details: [{ field: 'host', reason: 'missing or not a host name' }] });
+  // Browsers fetch this on every page load: a short cache spares the key lookup, and a revocation still bites within minutes.
+  return json(200, analyticsJsSettings({ writeKey, ...api }), { 'cache-control': 'public, max-age=300' });
+}
+
+/** RudderStack's JS SDK's source configuration for a write key. */
+async function sourceConfig(writeKey: string | undefined, deps: IngestHandlerDependencies): Promise<ReturnType<typeof json>> {
+  const credential = await deps.authenticator.authenticate(writeKey, 'write');
+  if (!credential) return json(401, { error: 'a valid write key is required, as the HTTP Basic username or ?writeKey=', details: [{ field: 'writeKey', reason: 'missing, unknown or revoked write key' }] });
+  return json(200, rudderStackSourceConfig({ id: credential.sourceId, name: credential.name }), { 'cache-control': 'private, max-age=300' });
 }
 
 async function health(checks: Readonly<Record<string, HealthCheck>>): Promise<ReturnType<typeof json>> {

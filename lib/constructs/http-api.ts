@@ -1,6 +1,7 @@
 import { CfnStage, CorsHttpMethod, HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CorsAllowedHeaders } from '../../lambdas/contracts.js';
 
 export interface CdpHttpApiProps {
   /** Steady requests per second across the API before 429s. @default 2000 */
@@ -26,7 +27,7 @@ export class CdpHttpApi extends Construct {
       corsPreflight: {
         allowOrigins: ['*'],
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE],
-        allowHeaders: ['authorization', 'content-type', 'content-encoding'],
+        allowHeaders: [...CorsAllowedHeaders],
       },
     });
     this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.accessLogRetention ?? RetentionDays.ONE_MONTH });

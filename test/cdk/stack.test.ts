@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HttpRoutes } from '../../lambdas/contracts.js';
+import { CorsAllowedHeaders, HttpRoutes } from '../../lambdas/contracts.js';
 import { parseDestinationsFile } from '../../lambdas/domain/destinations.js';
 import { EventsViewSql, IdentitiesViewSql, SegmentMembersViewSql } from '../../lambdas/domain/lake-views.js';
 import { queryLocalLake } from '../../local/lake-sql.js';
@@ -51,6 +51,13 @@ describe('CdpStack', () => {
 
   it('passes cdk-nag AwsSolutions with every finding fixed or acknowledged with a reason', () => {
     expect(() => app.synth()).not.toThrow();
+  });
+
+  it('answers browsers\' CORS preflights as the local server does: any origin, every header the browser SDKs send', () => {
+    const [api] = Object.values(template.findResources('AWS::ApiGatewayV2::Api'));
+    const cors = (api!.Properties as { CorsConfiguration: { AllowOrigins: string[]; AllowHeaders: string[] } }).CorsConfiguration;
+    expect(cors.AllowOrigins).toEqual(['*']);
+    expect([...cors.AllowHeaders].sort()).toEqual([...CorsAllowedHeaders].sort());
   });
 
   it('deploys the route table: one ANY route per path to its function, admin paths behind the authorizer, and a $default route', () => {

@@ -154,3 +154,23 @@ describe('rejectionsByField', () => {
     expect(Object.fromEntries(rejectionsByField(issues))).toEqual({ event: 2, properties: 2, other: 1 });
   });
 });
+
+describe('analytics.js settings', () => {
+  it('points analytics.js at the API it was fetched from, behind a proxy too, and refuses a host that is not one', async () => {
+    const { analyticsJsSettings, apiHostOf } = await import('../../lambdas/domain/sdk-settings.js');
+    expect(apiHostOf({ host: '127.0.0.1:4000' })).toEqual({ apiHost: '127.0.0.1:4000/v1', protocol: 'http' });
+    expect(apiHostOf({ host: 'abc.execute-api.eu-west-1.amazonaws.com', forwardedProto: 'https' })).toEqual({ apiHost: 'abc.execute-api.eu-west-1.amazonaws.com/v1', protocol: 'https' });
+    expect(apiHostOf({ host: 'internal:8080', forwardedHost: 'cdp.example.com, proxy.local', forwardedProto: 'https,http' })).toEqual({ apiHost: 'cdp.example.com/v1', protocol: 'https' });
+    for (const host of ['evil.com/steal?', 'a b', '', 'x.com@y.com']) expect(apiHostOf({ host })).toBeUndefined();
+    expect(analyticsJsSettings({ writeKey: 'wk', apiHost: 'h/v1', protocol: 'https' })).toMatchObject({ integrations: { 'Segment.io': { apiKey: 'wk', apiHost: 'h/v1', protocol: 'https' } } });
+  });
+});
+
+describe('empty identifiers', () => {
+  it('reads an empty userId or anonymousId as none, as RudderStack\'s browser SDK sends them, and still needs one of the two', () => {
+    const anonymous = validateEvent({ type: 'track', event: 'Viewed', userId: '', anonymousId: 'device-1' });
+    expect(anonymous).toMatchObject({ ok: true, event: { userId: null, anonymousId: 'device-1' } });
+    const neither = validateEvent({ type: 'track', event: 'Viewed', userId: '', anonymousId: '' }, 0);
+    expect(neither).toEqual({ ok: false, issues: [{ index: 0, field: 'userId', reason: 'userId or anonymousId is required' }] });
+  });
+});
