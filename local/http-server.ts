@@ -54,6 +54,8 @@ export function createApiServer(options: ApiServerOptions): Server {
     }
     const site = sites.find((s) => `${url.pathname}/`.startsWith(s.prefix));
     if (site && (req.method === 'GET' || req.method === 'HEAD')) {
+      // `/console` → `/console/`, so the page's relative links (app.js) resolve inside the site.
+      if (`${url.pathname}/` === site.prefix) return void res.writeHead(301, { location: site.prefix }).end();
       await serveStatic(site.root, url.pathname.slice(site.prefix.length - 1), req, res);
       return;
     }

@@ -1,5 +1,6 @@
 import './node-support.js';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { buildConsole } from './console.js';
 import { toolArguments } from './cli-args.js';
 import { localSettings } from './settings.js';
 import { startLocalRuntime } from './runtime.js';
@@ -23,14 +24,18 @@ Environment:
 It stops cleanly on Ctrl-C, SIGTERM or SIGHUP, and when npm, which started it, goes away.`,
 });
 
-const settings = localSettings();
+const configured = localSettings();
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+// The web console, built fresh into the data dir and served beside the API at /console.
+const consoleBuild = await buildConsole(join(configured.dataDir, 'console'));
+const settings = { ...configured, staticSites: [...(configured.staticSites ?? []), { prefix: '/console', directory: consoleBuild.directory }] };
 const runtime = await startLocalRuntime(settings);
 // Tools find the runtime through its data dir: name it in the hints whenever it is not the default.
 const dataDirPrefix = settings.dataDir === resolve('.cdp') ? '' : `CDP_DATA_DIR=${settings.dataDir} `;
 
 console.log(`CDP running locally (data in ${settings.dataDir})
   API          ${runtime.url}
+  console      ${runtime.url}/console/  (sign in with the admin token)
   write key    ${settings.writeKey}
   admin token  ${settings.adminToken}
   endpoints    ${settings.dataDir}/endpoints.json
