@@ -194,9 +194,12 @@ export class IdentityGraph {
       const survivor = this.state(survivorId);
       const loser = this.profiles.get(loserId);
       if (!loser || survivor.absorbed.includes(loserId)) continue;
-      this.profiles.set(survivorId, mergeProfiles(survivor, loser, this.config, this.now, mergedBy(this.redirectReasons.get(loserId), loserId, this.now)));
+      const reason = this.redirectReasons.get(loserId);
+      this.profiles.set(survivorId, mergeProfiles(survivor, loser, this.config, this.now, mergedBy(reason, loserId, this.now)));
       this.dirty.add(survivorId);
       this.absorbing.add(survivorId);
+      // The interrupted write never reached the history (it is written last): the merge is recorded now, under the same key.
+      if (reason) this.history.push({ kind: 'merge', profileId: survivorId, absorbed: loserId, absorbedIdentifiers: loser.identifiers.map(({ type, value, by }) => ({ type, value, ...(by ? { by } : {}) })), reason });
     }
   }
 

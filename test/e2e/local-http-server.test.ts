@@ -81,7 +81,8 @@ describe('the local API server', () => {
   });
 
   it('serves a static site under its prefix, its index for the directory, and nothing outside it', async () => {
-    expect(await raw('/console')).toMatchObject({ status: 200, body: '<h1>console</h1>', headers: { 'content-type': 'text/html; charset=utf-8' } });
+    // Without its slash, the site's relative links would resolve outside it: redirected.
+    expect(await raw('/console')).toMatchObject({ status: 301, headers: { location: '/console/' } });
     expect(await raw('/console/')).toMatchObject({ status: 200, body: '<h1>console</h1>' });
     expect(await raw('/console/assets/app.js')).toMatchObject({ status: 200, headers: { 'content-type': 'text/javascript; charset=utf-8' } });
     expect(await raw('/console/assets/app.js', 'HEAD')).toMatchObject({ status: 200, body: '', headers: { 'content-length': '14' } });
