@@ -18,6 +18,7 @@ import { profileConfigFromJson } from './domain/profile-config.js';
 import type { IdentityRules } from './domain/identifiers.js';
 import { SaltedIdentifierHasher } from './use-cases/identifier-hashing.js';
 import { KinesisEventStream } from './adapters/aws/kinesis-event-stream.js';
+import { KinesisStreamTail } from './adapters/aws/kinesis-stream-tail.js';
 import { PowertoolsTelemetry } from './adapters/aws/powertools-telemetry.js';
 import { S3ObjectStore } from './adapters/aws/s3-object-store.js';
 import { CountingTelemetry } from './adapters/local/counting-telemetry.js';
@@ -270,6 +271,7 @@ export function compose(given: RuntimeConfig, options: { clients?: Clients; tele
 export const lakeStore = (config: RuntimeConfig, client = s3Client(config)): S3ObjectStore => new S3ObjectStore(client, config.lakeBucket, config.lakeVersioned ?? false);
 export const eventStream = (config: RuntimeConfig, client = kinesisClient(config)): KinesisEventStream =>
   new KinesisEventStream({ client, streamName: config.streamName });
+export const streamTail = (config: RuntimeConfig, client = kinesisClient(config)): KinesisStreamTail => new KinesisStreamTail({ client, streamName: config.streamName });
 export const credentialStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DynamoDbCredentialStore =>
   new DynamoDbCredentialStore(client, config.credentialsTable);
 export const rejectionLog = (lake: S3ObjectStore, c: Observability & Pick<Composition, 'privacy' | 'salt' | 'config'>): RejectionLog =>

@@ -231,6 +231,7 @@ export const FunctionMemoryMb = {
   destinations: 256,
   publisher: 256,
   privacy: 256,
+  sources: 256,
   'privacy-worker': 1024,
   'admin-authorizer': 256,
 } as const;
@@ -409,6 +410,7 @@ export const HttpRoutes: readonly HttpRoute[] = [
   { method: 'DELETE', path: '/v1/segments/{id}', handler: 'segments', auth: 'admin', operation: 'deleteSegment' },
   { method: 'GET', path: '/v1/segments/{id}/members', handler: 'segments', auth: 'admin', operation: 'listSegmentMembers' },
   { method: 'GET', path: '/v1/segments/{id}/sql', handler: 'segments', auth: 'admin', operation: 'getSegmentSql' },
+  { method: 'POST', path: '/v1/segment-previews', handler: 'segments', auth: 'admin', operation: 'previewSegment' },
   { method: 'GET', path: '/v1/destinations', handler: 'destinations', auth: 'admin', operation: 'listDestinations' },
   { method: 'GET', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'getDestination' },
   { method: 'PUT', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'putDestination' },
@@ -416,6 +418,11 @@ export const HttpRoutes: readonly HttpRoute[] = [
   { method: 'POST', path: '/v1/privacy/requests', handler: 'privacy', auth: 'admin', operation: 'createPrivacyRequest' },
   { method: 'GET', path: '/v1/privacy/requests/{id}', handler: 'privacy', auth: 'admin', operation: 'getPrivacyRequest' },
   { method: 'GET', path: '/v1/privacy/requests/{id}/export', handler: 'privacy', auth: 'admin', operation: 'getPrivacyExport' },
+  { method: 'GET', path: '/v1/sources', handler: 'sources', auth: 'admin', operation: 'listSources' },
+  { method: 'POST', path: '/v1/sources/{sourceId}/write-keys', handler: 'sources', auth: 'admin', operation: 'createWriteKey' },
+  { method: 'DELETE', path: '/v1/sources/{sourceId}/write-keys/{keyHash}', handler: 'sources', auth: 'admin', operation: 'revokeWriteKey' },
+  // The console's live view of intake: the stream's tail and the newest refusals, read only while someone watches.
+  { method: 'GET', path: '/v1/live', handler: 'sources', auth: 'admin', operation: 'liveEvents' },
 ];
 
 /** Answers requests no route matches (API Gateway's `$default` route), with a JSON 404. */

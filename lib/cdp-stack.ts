@@ -166,7 +166,8 @@ export class CdpStack extends Stack {
     const segmentFunction = new ProjectFunction(this, 'SegmentApi', { handlerFile: 'segments', environment: lakeEnvironment, timeout: Duration.seconds(29) });
     credentials.table.grant(segmentFunction.function, 'dynamodb:GetItem');
     grantPartitionItems(segmentFunction.function, profiles.table, SegmentPartitionKey, ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem']);
-    grantLakeQuery(this, segmentFunction, catalog, storage, SegmentChangeTables);
+    // Members come from the segment changes; a preview counts a condition over events and identities.
+    grantLakeQuery(this, segmentFunction, catalog, storage, [...SegmentChangeTables, ...EventTables, ...IdentityTables]);
 
     const segmenter = new ScheduledFunction(this, 'Segmenter', {
       handlerFile: 'segmenter',
@@ -239,7 +240,18 @@ export class CdpStack extends Stack {
     grantPrivacyWork(privacyWorker.function, { profiles: profiles.table, storage, salt, bus: activation, queues: Object.values(heldDeliveries) });
     privacyWorker.function.function.addEnvironment(Env.privacySaltSecret, salt.secret.secretArn);
 
-    new ApiRoutes(this, 'Routes', { api: api.api, functions: { ingest, profiles: profileFunction, segments: segmentFunction, destinations: destinationFunction, privacy: privacyFunction }, adminAuthorizer: authorizer });
+    // Sources: write keys, and the console's live view (the stream's tail and the newest refusals, read only while watched).
+    const sourceFunction = new ProjectFunction(this, 'SourceApi', { handlerFile: 'sources', environment, timeout: Duration.seconds(29) });
+    credentials.table.grant(sourceFunction.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Scan');
+    events.stream.grant(sourceFunction.function, 'kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords');
+    grantObjectAccess(sourceFunction.function, storage.lakeBucket, ['s3:GetObject'], LakeLayout.rejectionsPrefix);
+    grantPrefixListing(sourceFunction.function, storage.lakeBucket, LakeLayout.rejectionsPrefix);
+
+    new ApiRoutes(this, 'Routes', {
+      api: api.api,
+      functions: { ingest, profiles: profileFunction, segments: segmentFunction, destinations: destinationFunction, privacy: privacyFunction, sources: sourceFunction },
+      adminAuthorizer: authorizer,
+    });
 
     const imports = new BatchImport(this, 'Import', { bucket: storage.lakeBucket, environment });
     const importer = imports.function.function;

@@ -13,6 +13,7 @@ import {
   privacyWorker,
   apiExportLinks,
   prepareRuntime,
+  streamTail,
   type Composition,
   type RuntimeConfig,
 } from '../lambdas/composition.js';
@@ -30,6 +31,7 @@ import { createDestinationApiHandler, destinationApiDependencies } from '../lamb
 import { createPublisherHandler, type PublisherRunReport } from '../lambdas/handlers/publisher.js';
 import { RepeatingTask } from './repeating-task.js';
 import { createPrivacyApiHandler, privacyApiDependencies } from '../lambdas/handlers/privacy.js';
+import { createSourceApiHandler, sourceApiDependencies } from '../lambdas/handlers/sources.js';
 import { createPrivacyWorkerHandler } from '../lambdas/handlers/privacy-worker.js';
 import type { PrivacyRunReport } from '../lambdas/use-cases/privacy-worker.js';
 import { FileDeadLetterStore } from './file-dead-letter-store.js';
@@ -156,6 +158,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
   }));
   const lakeQuery = new DuckDbLakeQuery({ s3Directory: emulators.s3Directory, bucket: settings.lakeBucket });
   const profileHandler = wrap('profiles', createProfileApiHandler(profileApiDependencies(composition, lakeQuery, settings.segmentTiming)));
+  const sourceHandler = wrap('sources', createSourceApiHandler(sourceApiDependencies({ ...composition, tail: streamTail(config, clients.kinesis) })));
   const segmentHandler = wrap('segments', createSegmentApiHandler(segmentApiDependencies(composition, lakeQuery, settings.segmentTiming)));
 
   // The segmentation function's schedule: one run at a time, again at once while work is waiting.
@@ -184,7 +187,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
   const { run: runPrivacyWorker, task: privacyTask } = scheduled(privacyWorkerHandler, settings.privacy.intervalMs, 'a privacy run failed; the next run carries on', composition);
 
   const server: Server = createApiServer({
-    functions: { ingest: ingestHandler, profiles: profileHandler, segments: segmentHandler, destinations: destinationHandler, privacy: privacyHandler },
+    functions: { ingest: ingestHandler, profiles: profileHandler, segments: segmentHandler, destinations: destinationHandler, privacy: privacyHandler, sources: sourceHandler },
     adminAuthorizer: wrap('admin-authorizer', createAdminAuthorizer(new Authenticator(composition.credentials), composition.logger)),
     unmatched: UnmatchedRouteHandler,
     ...(settings.staticSites ? { staticSites: settings.staticSites } : {}),

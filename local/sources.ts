@@ -7,7 +7,7 @@ import './node-support.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbCredentialStore } from '../lambdas/adapters/aws/dynamodb-credential-store.js';
 import { createClients } from '../lambdas/composition.js';
-import { generateSecret, hashSecret, type CredentialKind } from '../lambdas/domain/credentials.js';
+import { generateSecret, hashSecret, SourceIdPattern, type CredentialKind } from '../lambdas/domain/credentials.js';
 import { toolArguments } from './cli-args.js';
 import { localRuntimeConfig, readEndpointsFile } from './endpoints-file.js';
 import { localSettings } from './settings.js';
@@ -44,7 +44,7 @@ async function store(): Promise<DynamoDbCredentialStore> {
 }
 
 async function create(kind: CredentialKind, sourceId: string | undefined): Promise<void> {
-  if (!sourceId || !/^[A-Za-z0-9_-]{1,64}$/.test(sourceId)) {
+  if (!sourceId || !SourceIdPattern.test(sourceId)) {
     throw new Error('give a source id of 1-64 letters, digits, "-" or "_"');
   }
   const secret = generateSecret(kind);

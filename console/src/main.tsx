@@ -2,9 +2,12 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { session } from './api.js';
 import { SignIn } from './sign-in.js';
+import { LiveEvents } from './live.js';
 import { ProfilePage, ProfileSearch } from './profiles.js';
+import { SegmentEditor, SegmentList, SegmentPage } from './segments.js';
+import { Sources } from './sources.js';
 
-/** Where the console is: `#/profiles`, `#/profiles/<ref>`. Hash routes, so any static host serves every page. */
+/** Where the console is, such as `#/profiles/<ref>` or `#/segments/new`. Hash routes, so any static host serves every page. */
 function useRoute(): string {
   const [route, setRoute] = useState(location.hash.slice(1) || '/profiles');
   useEffect(() => {
@@ -22,14 +25,17 @@ function App() {
     document.title = `${title(route)} · CDP console`;
   }, [route]);
   if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;
-  const profileRef = /^\/profiles\/(.+)$/.exec(route)?.[1];
   return (
     <>
       <a class="skip" href="#main">Skip to content</a>
       <header class="bar">
         <span class="brand">CDP console</span>
         <nav aria-label="Pages">
-          <a href="#/profiles" aria-current={route.startsWith('/profiles') ? 'page' : undefined}>Profiles</a>
+          {Pages.map(([href, label]) => (
+            <a href={`#${href}`} key={href} aria-current={route.startsWith(href) ? 'page' : undefined}>
+              {label}
+            </a>
+          ))}
         </nav>
         <button
           type="button"
@@ -43,14 +49,46 @@ function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        {profileRef ? <ProfilePage profileRef={decodeURIComponent(profileRef)} key={profileRef} /> : <ProfileSearch />}
+        <Page route={route} />
       </main>
     </>
   );
 }
 
+const Pages = [
+  ['/live', 'Live events'],
+  ['/profiles', 'Profiles'],
+  ['/segments', 'Segments'],
+  ['/sources', 'Sources'],
+] as const;
+
+function Page({ route }: { route: string }) {
+  const [, section, rest] = /^\/([a-z]+)\/?(.*)$/.exec(route) ?? [];
+  const part = rest ? decodeURIComponent(rest) : undefined;
+  switch (section) {
+    case 'live':
+      return <LiveEvents />;
+    case 'profiles':
+      return part ? <ProfilePage profileRef={part} key={part} /> : <ProfileSearch />;
+    case 'segments':
+      if (!part) return <SegmentList />;
+      if (part === 'new') return <SegmentEditor key="new" />;
+      if (part.endsWith('/edit')) return <SegmentEditor segmentId={part.slice(0, -'/edit'.length)} key={part} />;
+      return <SegmentPage segmentId={part} key={part} />;
+    case 'sources':
+      return <Sources />;
+    default:
+      return (
+        <p class="error" role="alert">
+          There is no such page. <a href="#/profiles">Go to profiles</a>.
+        </p>
+      );
+  }
+}
+
 function title(route: string): string {
-  return route.startsWith('/profiles/') ? 'Profile' : 'Profiles';
+  const page = Pages.find(([href]) => route.startsWith(href));
+  return page ? page[1] : 'Not found';
 }
 
 render(<App />, document.getElementById('app')!);

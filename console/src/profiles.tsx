@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type HistoryEntry, type MergeEntry, type ProfileView, type TimelineEvent } from './api.js';
+import { api, type HistoryEntry, type MergeEntry, type ProfileView, type TimelineEvent } from './api.js';
 import { MergeGraph } from './merge-graph.js';
+import { describeError, useLoad, when, type Load } from './ui.js';
 
 const IdentifierTypes = ['email', 'user_id', 'anonymous_id', 'phone'] as const;
 
@@ -41,38 +42,11 @@ export function ProfileSearch() {
   );
 }
 
-type Load<T> = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; value: T };
-
-function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Load<T> {
-  const [result, setResult] = useState<Load<T>>({ state: 'loading' });
-  useEffect(() => {
-    let live = true;
-    setResult({ state: 'loading' });
-    load().then(
-      (value) => live && setResult({ state: 'ready', value }),
-      (error: unknown) => live && setResult({ state: 'error', message: describe(error) }),
-    );
-    return () => {
-      live = false;
-    };
-  }, deps);
-  return result;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof ApiError) {
-    if (error.status === 404) return 'No profile has this identifier.';
-    const detail = error.details[0];
-    return detail ? `${error.message}: ${detail.field} ${detail.reason}` : error.message;
-  }
-  return 'The API could not be reached. Try again.';
-}
-
-const when = (at: string | number | undefined): string => (at === undefined ? '' : new Date(at).toLocaleString());
+const describe = (error: unknown): string => describeError(error, 'No profile has this identifier.');
 
 export function ProfilePage({ profileRef }: { profileRef: string }) {
   const path = `/v1/profiles/${encodeURIComponent(profileRef)}`;
-  const profile = useLoad(() => api<ProfileView>(path), [path]);
+  const profile = useLoad(() => api<ProfileView>(path), [path], 'No profile has this identifier.');
   const merges = useLoad(() => api<{ history: HistoryEntry[] }>(`${path}/merges`), [path]);
   return (
     <section aria-labelledby="profile-title">

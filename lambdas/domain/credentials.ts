@@ -14,6 +14,9 @@ export interface Credential {
   readonly revokedAt?: string;
 }
 
+/** A source's id: what write keys send as, and what the lake records as `sourceId`. */
+export const SourceIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }

@@ -33,7 +33,7 @@ function limitOf(raw: string | undefined): number {
 
 const notJson = (): SegmentApiError => new SegmentApiError(400, 'the body must be JSON: {"name": "...", "condition": {...}}', 'body');
 
-/** The segment API (docs/api.md): define, read, list and delete segments, list members, and get a segment as SQL. Admin tokens only. */
+/** The segment API (docs/api.md): define, read, list and delete segments, list members, preview a condition's count, and get a segment as SQL. Admin tokens only. */
 export function createSegmentApiHandler(deps: SegmentApiDependencies): HttpHandler {
   return adminApiHandler({
     handler: 'segments',
@@ -56,6 +56,8 @@ export function createSegmentApiHandler(deps: SegmentApiDependencies): HttpHandl
           return json(200, await deps.service.members(id, limitOf(query.limit), query.cursor));
         case 'getSegmentSql':
           return json(200, await deps.service.sql(id, query.at));
+        case 'previewSegment':
+          return json(200, await deps.service.preview(jsonBody(event, notJson)));
         default:
           return undefined;
       }

@@ -13,7 +13,8 @@ export interface ObjectStore {
   /** Streams an object's body; undefined when it does not exist. */
   openRead(key: string): Promise<{ body: Readable; etag: string } | undefined>;
   exists(key: string): Promise<boolean>;
-  listKeys(prefix: string): AsyncIterable<string>;
+  /** Keys under `prefix` in order, from the first after `startAfter` when given. */
+  listKeys(prefix: string, startAfter?: string): AsyncIterable<string>;
   /** Deletes an object, and in a versioned bucket every earlier version of it; how many versions went (0 when there was none). */
   delete(key: string): Promise<number>;
   /** In a versioned bucket, deletes every version of an object but the current one; how many went. */

@@ -45,7 +45,6 @@ export class RejectionLog {
     if (rules) batch = { ...batch, rejections: batch.rejections.map((r) => ({ ...r, payload: withHashedIdentifiers(r.payload, rules) })) };
     if (this.suppression) batch = { ...batch, rejections: await this.suppression.keep(batch.rejections, (r, person) => person.matchesPayload(r.payload)) };
     if (batch.rejections.length === 0) return;
-    const dt = batch.receivedAt.toISOString().slice(0, 10);
     const rows = batch.rejections.map(({ issue, payload }) =>
       JSON.stringify({
         received_at: batch.receivedAt.toISOString(),
@@ -59,7 +58,7 @@ export class RejectionLog {
       }),
     );
     // Flat under dt=: Athena partition locations are read without descending into sub-folders.
-    const key = `${LakeLayout.rejectionsPrefix}dt=${dt}/${safeSegment(batch.sourceId)}-${safeSegment(batch.requestId)}.ndjson.gz`;
+    const key = rejectionKey(batch.receivedAt, `${safeSegment(batch.sourceId)}-${safeSegment(batch.requestId)}`);
     try {
       await this.lake.put({ key, ...gzipNdjson(rows) });
     } catch (error) {
@@ -71,6 +70,26 @@ export class RejectionLog {
       });
     }
   }
+}
+
+/**
+ * `rejected/dt=<day>/<HHmmssSSS>-<source>-<request>.ndjson.gz`: named by the time of receipt, so
+ * the live view lists only what came after the last refusal it saw (S3 lists keys in order).
+ */
+export function rejectionKey(receivedAt: Date, name: string): string {
+  return `${rejectionKeyPrefix(receivedAt)}-${name}.ndjson.gz`;
+}
+
+/** Every rejection key received at or after `at` on that day sorts after this. */
+export function rejectionKeyPrefix(at: Date): string {
+  const iso = at.toISOString();
+  return `${LakeLayout.rejectionsPrefix}dt=${iso.slice(0, 10)}/${iso.slice(11, 23).replace(/[:.]/g, '')}`;
+}
+
+/** A rejection key's time of receipt, or undefined for keys named before keys carried it. */
+export function rejectionKeyTime(key: string): Date | undefined {
+  const match = /dt=(\d{4}-\d{2}-\d{2})\/(\d{2})(\d{2})(\d{2})(\d{3})-/.exec(key);
+  return match ? new Date(`${match[1]}T${match[2]}:${match[3]}:${match[4]}.${match[5]}Z`) : undefined;
 }
 
 function truncate(text: string): string {

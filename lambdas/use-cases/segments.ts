@@ -110,6 +110,9 @@ function decodeCursor(cursor: string): string {
   return text;
 }
 
+/** The id a previewed condition is checked under; no stored segment can have it (ids start with a letter or digit). */
+const PreviewId = '-preview';
+
 const sqlText = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 
 /**
@@ -181,6 +184,27 @@ export class SegmentService {
       this.deps.logger.info('segment deletion requested', { segmentId: id });
     }
     return segmentView(await this.stored(id));
+  }
+
+  /**
+   * How many people a condition names now, counted by its SQL over the lake: what a segment with
+   * it would hold once backfilled, without storing anything. The lake trails the stream by the
+   * archiver's window, so the newest events may not count yet.
+   */
+  async preview(body: unknown): Promise<{ count: number; at: string }> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || !Object.hasOwn(body, 'condition')) {
+      throw new SegmentApiError(400, 'the body must be a JSON object: { "condition": { ... } }', 'condition');
+    }
+    const parsed = parseCondition((body as { condition: unknown }).condition, this.deps.config);
+    if (!parsed.node) throw new SegmentApiError(400, `${parsed.issues[0]!.field} ${parsed.issues[0]!.reason}`, parsed.issues);
+    const all = await this.deps.store.list();
+    const problems = referenceProblems(PreviewId, parsed.references, this.referenceMap(all));
+    if (problems.length > 0) throw new SegmentApiError(400, `${problems[0]!.field} ${problems[0]!.reason}`, problems);
+    const set = new SegmentSet(all.map(definitionOf), this.deps.config);
+    const at = this.deps.now().getTime();
+    const sql = segmentSql(parsed.node, this.deps.config, at, (other) => set.conditionOf(other));
+    const rows = await this.deps.lake.query(`SELECT count(DISTINCT profile_id) AS members FROM (${sql}) AS preview`);
+    return { count: Number(rows[0]?.members ?? 0), at: iso(at) };
   }
 
   /** Members as the lake records them (entries and exits delivered so far), by profile id. */

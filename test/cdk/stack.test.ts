@@ -73,7 +73,7 @@ describe('CdpStack', () => {
     for (const path of paths) {
       const definition = HttpRoutes.find((r) => r.path === path)!;
       const route = routes.find((r) => r.RouteKey === `ANY ${path}`)!;
-      const expected = { profiles: /^ProfileApiFunction/, segments: /^SegmentApiFunction/, destinations: /^DestinationApiFunction/, privacy: /^PrivacyApiFunction/ }[definition.handler as string] ?? /^IngestFunction/;
+      const expected = { profiles: /^ProfileApiFunction/, segments: /^SegmentApiFunction/, destinations: /^DestinationApiFunction/, privacy: /^PrivacyApiFunction/, sources: /^SourceApiFunction/ }[definition.handler as string] ?? /^IngestFunction/;
       expect(functionOf(route), path).toMatch(expected);
       expect(route.AuthorizationType ?? 'NONE', path).toBe(definition.auth === 'admin' ? 'CUSTOM' : 'NONE');
     }
@@ -137,7 +137,7 @@ describe('CdpStack', () => {
       Properties: { Environment: { Variables: Match.objectLike({ CDP_STREAM_NAME: Match.anyValue() }) } },
     });
     // ingest, archiver, importer, resolver, admin authorizer, profile API, segment API, segmenter, publisher, destination API, privacy API, privacy worker
-    expect(Object.keys(functions).length).toBe(12);
+    expect(Object.keys(functions).length).toBe(13);
     for (const fn of Object.values(functions)) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON' } });
     }
@@ -258,6 +258,14 @@ describe('CdpStack', () => {
       VersioningConfiguration: { Status: 'Enabled' },
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'privacy-exports', Prefix: 'privacy/exports/', ExpirationInDays: 7 })]) },
     });
+  });
+
+  it('lets the source API read the stream and the refusals, and write only credentials', () => {
+    const actions = policyStatementsOf('SourceApiFunction').flatMap((st) => [st.Action].flat());
+    expect(actions.filter((a) => a.startsWith('kinesis:')).sort()).toEqual(['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards']);
+    const s3 = policyStatementsOf('SourceApiFunction').filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')));
+    expect(s3.map((st) => [st.Action, JSON.stringify(st).includes('rejected/')])).toEqual([['s3:GetObject', true], ['s3:ListBucket', true]]);
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem']);
   });
 
   it('catalogs the identity log and segment changes with partition projection, for the identities and segment_members views', () => {

@@ -55,8 +55,8 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async *listKeys(prefix: string): AsyncIterable<string> {
-    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix })) {
+  async *listKeys(prefix: string, startAfter?: string): AsyncIterable<string> {
+    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix, ...(startAfter ? { StartAfter: startAfter } : {}) })) {
       for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
     }
   }

@@ -19,8 +19,8 @@ export class InMemoryObjectStore implements ObjectStore {
     return this.objects.has(key);
   }
 
-  async *listKeys(prefix: string): AsyncIterable<string> {
-    for (const key of [...this.objects.keys()].sort()) if (key.startsWith(prefix)) yield key;
+  async *listKeys(prefix: string, startAfter = ''): AsyncIterable<string> {
+    for (const key of [...this.objects.keys()].sort()) if (key.startsWith(prefix) && key > startAfter) yield key;
   }
 
   async delete(key: string): Promise<number> {
