@@ -373,6 +373,18 @@ export const CorsAllowedHeaders = [
 ] as const;
 
 /**
+ * What intake answers browsers, on every response and to every preflight: any origin may send
+ * events, with the headers the browser SDKs send. Admin routes answer no CORS at all: their
+ * preflights stop at the authorizer, so a browser calls them only from the console's own origin.
+ */
+export const IntakeCorsHeaders: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-headers': CorsAllowedHeaders.join(','),
+  'access-control-allow-methods': 'GET,POST,OPTIONS',
+  'access-control-max-age': '600',
+};
+
+/**
  * Path segment after `/v1/` → intake call, for every call of Segment's HTTP Tracking API and the
  * one-letter paths analytics.js uses.
  */

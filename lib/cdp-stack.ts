@@ -37,6 +37,7 @@ import { LakeStorage } from './constructs/lake-storage.js';
 import { OperationsMonitoring } from './constructs/operations-monitoring.js';
 import { ProjectFunction } from './constructs/project-function.js';
 import { ScheduledFunction } from './constructs/scheduled-function.js';
+import { ConsoleSite } from './constructs/console-site.js';
 import { PrivacySalt } from './constructs/privacy-salt.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
 import { grantObjectAccess, grantPrefixListing, grantTableItems } from './grants.js';
@@ -81,6 +82,8 @@ export interface CdpStackProps extends StackProps {
   readonly publisherReservedConcurrency?: number;
   /** Days raw events are kept in the lake before S3 deletes them (docs/privacy.md). @default kept until erased */
   readonly lakeRetentionDays?: number;
+  /** Deploy the web console (docs/console.md): a private bucket behind CloudFront, the API on its origin under `/v1/*`. @default true */
+  readonly webConsole?: boolean;
 }
 
 /** The whole CDP: composes one construct per concern and wires their permissions. */
@@ -277,6 +280,10 @@ export class CdpStack extends Stack {
     acknowledgeLambdaDefaults(this);
 
     new CfnOutput(this, 'ApiUrl', { value: api.api.apiEndpoint, description: 'Point SDKs here (host)' });
+    if (props.webConsole ?? true) {
+      const site = new ConsoleSite(this, 'Console', { api: api.api, accessLogsBucket: storage.accessLogsBucket });
+      new CfnOutput(this, 'ConsoleUrl', { value: site.url, description: 'The web console (sign in with an admin token); the API is on the same origin under /v1/*' });
+    }
     new CfnOutput(this, 'StreamName', { value: events.stream.streamName });
     new CfnOutput(this, 'LakeBucket', { value: storage.lakeBucket.bucketName });
     new CfnOutput(this, 'CredentialsTable', { value: credentials.table.tableName });

@@ -22,6 +22,7 @@ const ContextReaders = {
   segmenterReservedConcurrency: (value) => ({ segmenterReservedConcurrency: Number(value) }),
   publisherReservedConcurrency: (value) => ({ publisherReservedConcurrency: Number(value) }),
   lakeRetentionDays: (value) => ({ lakeRetentionDays: Number(value) }),
+  webConsole: (value) => ({ webConsole: String(value) !== 'false' }),
   // A file of destinations to deploy with the stack: `{ "destinations": { "<id>": {...} } }` (docs/activation.md).
   destinations: (value) => ({ destinations: parseDestinationsFile(JSON.parse(readFileSync(String(value), 'utf8')) as unknown, { allowLoopbackHttp: false }) }),
 } satisfies Record<string, (value: unknown) => Partial<CdpStackProps>>;

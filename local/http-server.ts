@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
-import { CorsAllowedHeaders, HttpRoutes, IntakeLimits, type HandlerName, type HttpRoute } from '../lambdas/contracts.js';
+import { HttpRoutes, IntakeCorsHeaders, IntakeLimits, type HandlerName, type HttpRoute } from '../lambdas/contracts.js';
 import type { AuthorizerHandler } from '../lambdas/handlers/admin-authorizer.js';
 import type { HttpHandler } from '../lambdas/handlers/shared/http.js';
 import { matchPath, type PathMatch } from '../lambdas/handlers/shared/routes.js';
@@ -23,35 +23,26 @@ export interface ApiServerOptions {
   readonly unmatched: HandlerName;
 }
 
-const Cors = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-headers': CorsAllowedHeaders.join(','),
-  'access-control-allow-methods': 'GET,POST,PUT,DELETE,OPTIONS',
-};
-
 /**
  * Serves the API the way API Gateway's HTTP API does, from the same route table the stack
  * deploys: each request becomes a payload-format-2.0 event (base64 body) for the function its
  * path is routed to; admin routes first pass the same Lambda authorizer (401 without an
- * Authorization header, 403 when it refuses); unmatched requests go to the `$default` function;
- * CORS preflights are answered here, as the API's CORS configuration does.
+ * Authorization header, 403 when it refuses); unmatched requests go to the `$default` function.
+ * CORS is the functions' own (intake allows any origin; an admin route's preflight is refused by
+ * the authorizer step), as in AWS, where the API has no CORS configuration.
  */
 export function createApiServer(options: ApiServerOptions): Server {
   const routes = options.routes ?? HttpRoutes;
   const sites = (options.staticSites ?? []).map((site) => ({ prefix: site.prefix.replace(/\/?$/, '/'), root: resolve(site.directory) }));
   return createServer((req, res) => {
     void serve(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json', ...Cors });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'internal error', details: [] }));
     });
   });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, Cors).end();
-      return;
-    }
     const site = sites.find((s) => `${url.pathname}/`.startsWith(s.prefix));
     if (site && (req.method === 'GET' || req.method === 'HEAD')) {
       // `/console` → `/console/`, so the page's relative links (app.js) resolve inside the site.
@@ -61,7 +52,9 @@ export function createApiServer(options: ApiServerOptions): Server {
     }
     const body = await readBody(req, IntakeLimits.maxRawBodyBytes);
     if (body === undefined) {
-      res.writeHead(413, { 'content-type': 'application/json', connection: 'close', ...Cors });
+      // In AWS the function refuses it, so an intake path's refusal carries intake's CORS.
+      const admin = matchPath(url.pathname, routes)?.routes.some((route) => route.auth === 'admin') === true;
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close', ...(admin ? {} : IntakeCorsHeaders) });
       res.end(JSON.stringify({ error: `request body exceeds ${IntakeLimits.maxRawBodyBytes} bytes`, details: [] }));
       return;
     }
@@ -70,7 +63,7 @@ export function createApiServer(options: ApiServerOptions): Server {
     if (path?.routes.some((route) => route.auth === 'admin')) {
       const refusal = await authorize(event);
       if (refusal) {
-        res.writeHead(refusal.status, { 'content-type': 'application/json', ...Cors });
+        res.writeHead(refusal.status, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ message: refusal.message }));
         return;
       }
@@ -79,7 +72,7 @@ export function createApiServer(options: ApiServerOptions): Server {
     const handler = options.functions[name];
     if (!handler) throw new Error(`no local function for ${name}`);
     const result = await handler(event);
-    res.writeHead(result.statusCode ?? 200, { ...Cors, ...(result.headers as Record<string, string>) });
+    res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
     res.end(result.body ?? '');
   }
 

@@ -1,6 +1,6 @@
 import './node-support.js';
 import { join, resolve } from 'node:path';
-import { buildConsole } from './console.js';
+import { buildConsole } from '../console/build.js';
 import { toolArguments } from './cli-args.js';
 import { localSettings } from './settings.js';
 import { startLocalRuntime } from './runtime.js';
@@ -27,7 +27,7 @@ It stops cleanly on Ctrl-C, SIGTERM or SIGHUP, and when npm, which started it, g
 const configured = localSettings();
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 // The web console, built fresh into the data dir and served beside the API at /console.
-const consoleBuild = await buildConsole(join(configured.dataDir, 'console'));
+const consoleBuild = buildConsole(join(configured.dataDir, 'console'));
 const settings = { ...configured, staticSites: [...(configured.staticSites ?? []), { prefix: '/console', directory: consoleBuild.directory }] };
 const runtime = await startLocalRuntime(settings);
 // Tools find the runtime through its data dir: name it in the hints whenever it is not the default.

@@ -101,6 +101,10 @@ export function newProfileId(seed: string): string {
 }
 
 /** How a merged profile's identifiers are explained on the survivor. */
+function mergeEntry(survivorId: string, loserId: string, loser: ProfileState, reason: MergeReason): HistoryEntry {
+  return { kind: 'merge', profileId: survivorId, absorbed: loserId, absorbedIdentifiers: loser.identifiers.map(({ type, value, by }) => ({ type, value, ...(by ? { by } : {}) })), reason };
+}
+
 function mergedBy(reason: MergeReason | undefined, from: string, now: number): LinkReason {
   return reason
     ? { rule: 'merge', messageId: reason.messageId, at: reason.at, with: identifierKey(reason.identifier), from }
@@ -133,6 +137,8 @@ export class IdentityGraph {
   /** Survivors that absorbed a profile here: every identifier they hold may have moved to them. */
   private readonly absorbing = new Set<string>();
   readonly history: HistoryEntry[] = [];
+  /** Merges recorded again after an interrupted write (see GraphChanges.restoredHistory). */
+  readonly restoredHistory: HistoryEntry[] = [];
   readonly stats: GraphStats = { applied: 0, duplicates: 0, unidentified: 0, merges: 0, linksDropped: 0, traitsRefused: 0, identifiersRefused: {} };
 
   constructor(
@@ -193,13 +199,18 @@ export class IdentityGraph {
       const survivorId = this.resolve(loserId);
       const survivor = this.state(survivorId);
       const loser = this.profiles.get(loserId);
-      if (!loser || survivor.absorbed.includes(loserId)) continue;
+      if (!loser) continue;
       const reason = this.redirectReasons.get(loserId);
+      if (survivor.absorbed.includes(loserId)) {
+        // The survivor was written but the step that records the merge was not reached: recorded again, under the same key.
+        if (reason) this.restoredHistory.push(mergeEntry(survivorId, loserId, loser, reason));
+        continue;
+      }
       this.profiles.set(survivorId, mergeProfiles(survivor, loser, this.config, this.now, mergedBy(reason, loserId, this.now)));
       this.dirty.add(survivorId);
       this.absorbing.add(survivorId);
-      // The interrupted write never reached the history (it is written last): the merge is recorded now, under the same key.
-      if (reason) this.history.push({ kind: 'merge', profileId: survivorId, absorbed: loserId, absorbedIdentifiers: loser.identifiers.map(({ type, value, by }) => ({ type, value, ...(by ? { by } : {}) })), reason });
+      // The interrupted write never reached the history (it is written after the profiles): the merge is recorded now, under the same key.
+      if (reason) this.history.push(mergeEntry(survivorId, loserId, loser, reason));
     }
   }
 
@@ -364,13 +375,7 @@ export class IdentityGraph {
     // A stored loser (or an orphan that identifiers already point at) must leave a redirect behind.
     if (this.stored.has(loserId) || this.orphans.has(loserId)) this.frozen.set(loserId, reason);
     this.stats.merges++;
-    this.history.push({
-      kind: 'merge',
-      profileId: survivorId,
-      absorbed: loserId,
-      absorbedIdentifiers: loser.identifiers.map(({ type, value, by }) => ({ type, value, ...(by ? { by } : {}) })),
-      reason,
-    });
+    this.history.push(mergeEntry(survivorId, loserId, loser, reason));
   }
 
   /** `limit:<type>` when holding both sets of identifiers would exceed that type's limit. */
@@ -401,6 +406,7 @@ export class IdentityGraph {
       releases: losers.map((loser) => loser.id),
       // History stays with the profile it happened to; a survivor's history includes its absorbed profiles'.
       history: [...this.history],
+      restoredHistory: [...this.restoredHistory],
     };
   }
 
@@ -477,4 +483,9 @@ export interface GraphChanges {
   /** Merged-away profiles whose survivors now hold their state. */
   readonly releases: readonly string[];
   readonly history: readonly HistoryEntry[];
+  /**
+   * Merges an earlier write decided and announced, whose history entry a lost race or a crash
+   * kept from being written: written again (same keys), never announced again.
+   */
+  readonly restoredHistory: readonly HistoryEntry[];
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { configFromEnvironment, credentialStore, dynamoDbClient, eventStream, ingestDependencies, lakeStore, lambdaObservability, privacyParts, rejectionLog } from '../composition.js';
+import { IntakeCorsHeaders } from '../contracts.js';
 import { RequestRejectedError } from '../domain/errors.js';
 import { isIntakeCall } from '../domain/intake-request.js';
 import { analyticsJsSettings, apiHostOf, rudderStackSourceConfig } from '../domain/sdk-settings.js';
@@ -23,6 +24,16 @@ export interface IngestHandlerDependencies extends IngestDependencies {
  * AWS and locally.
  */
 export function createIngestHandler(deps: IngestHandlerDependencies): HttpHandler {
+  const answer = intakeAnswer(deps);
+  // Browsers on any site send events: every answer allows any origin, and preflights are answered here (IntakeCorsHeaders).
+  return async (event) => {
+    if (event.requestContext?.http?.method === 'OPTIONS') return { statusCode: 204, headers: { ...IntakeCorsHeaders } };
+    const result = await answer(event);
+    return { ...result, headers: { ...result.headers, ...IntakeCorsHeaders } };
+  };
+}
+
+function intakeAnswer(deps: IngestHandlerDependencies): HttpHandler {
   return async (event) => {
     const requestId = event.requestContext?.requestId ?? randomUUID();
     const method = event.requestContext?.http?.method ?? 'POST';

@@ -67,12 +67,13 @@ export class ProfileWriter {
     telemetry.count('ProfileWritesSkipped', planned.length - written.length);
     telemetry.count('OutboundChangesRecorded', written.reduce((n, write) => n + write.added.length, 0));
 
+    // Before the tidying: until a loser is released, a re-plan sees its merge unfinished and records it again.
+    if (changes.history && changes.history.length > 0) await store.appendHistory(changes.history);
     let repointsRefused = 0;
     await inParallel(changes.repoints ?? [], limit, async (r) => {
       if (!(await store.repoint(r.identifier, r.from, r.to))) repointsRefused++;
     });
     await inParallel(changes.releases ?? [], limit, (id) => store.release(id));
-    if (changes.history && changes.history.length > 0) await store.appendHistory(changes.history);
     return { written, skipped: planned.length - written.length, repointsRefused };
   }
 }

@@ -221,6 +221,7 @@ export async function persist(changes: GraphChanges, loaded: LoadedProfiles, dep
     }),
     repoints: changes.repoints,
     releases: changes.releases,
-    history: changes.history,
+    // Restored entries were announced by the write that decided them; they are only recorded.
+    history: [...changes.history, ...changes.restoredHistory],
   });
 }

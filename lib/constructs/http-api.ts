@@ -1,7 +1,6 @@
-import { CfnStage, CorsHttpMethod, HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CorsAllowedHeaders } from '../../lambdas/contracts.js';
 
 export interface CdpHttpApiProps {
   /** Steady requests per second across the API before 429s. @default 2000 */
@@ -13,7 +12,7 @@ export interface CdpHttpApiProps {
 }
 
 /**
- * The one HTTP API every client talks to (SDKs, admin tools): CORS as SDKs in browsers need it,
+ * The one HTTP API every client talks to (SDKs, admin tools, the console through CloudFront),
  * access logs without secrets, and stage throttling. Routes are added by {@link ApiRoutes}.
  */
 export class CdpHttpApi extends Construct {
@@ -24,11 +23,7 @@ export class CdpHttpApi extends Construct {
     super(scope, id);
     this.api = new HttpApi(this, 'Api', {
       description: 'CDP API: intake (Segment HTTP Tracking API compatible) and admin',
-      corsPreflight: {
-        allowOrigins: ['*'],
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE],
-        allowHeaders: [...CorsAllowedHeaders],
-      },
+      // No API-wide CORS: intake answers any origin itself (IntakeCorsHeaders), while an admin route's preflight stops at the authorizer, so browsers reach admin routes only from the console's own origin.
     });
     this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.accessLogRetention ?? RetentionDays.ONE_MONTH });
     const stage = this.api.defaultStage!.node.defaultChild as CfnStage;

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConsole } from '../../local/console.js';
-import { failedRequests, launchBrowser } from '../helpers/browser.js';
+import { buildConsole } from '../../console/build.js';
+import { failedRequests, launchBrowser, serveWebsite } from '../helpers/browser.js';
 import { eventually, startRuntimeProcess, type RuntimeProcess } from '../helpers/local-process.js';
 
 /**
@@ -86,7 +86,7 @@ describe('the web console', () => {
       const [navigation] = (performance as unknown as { getEntriesByType: (type: string) => Array<{ loadEventEnd: number; startTime: number }> }).getEntriesByType('navigation');
       return navigation!.loadEventEnd - navigation!.startTime;
     });
-    const bundle = await buildConsole(mkdtempSync(join(tmpdir(), 'cdp-console-build-')));
+    const bundle = buildConsole(mkdtempSync(join(tmpdir(), 'cdp-console-build-')));
     console.log(`console first load: ${Math.round(loadMs)} ms; app.js ${bundle.scriptGzipBytes} B and app.css ${bundle.styleGzipBytes} B gzipped`);
     expect(loadMs).toBeLessThan(1_000);
     expect(bundle.scriptGzipBytes).toBeLessThan(40 * 1024);
@@ -102,6 +102,31 @@ describe('the web console', () => {
     // The refusals were the API's 403s; nothing else failed.
     expect(problems.filter((p) => !p.endsWith(': 403'))).toEqual([]);
     await page.context().close();
+  });
+
+  it('lets a page of another origin send events but not call an admin route, even with a valid admin token', async () => {
+    const elsewhere = await serveWebsite({ '/': ['text/html', '<!doctype html><title>elsewhere</title>'] });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(elsewhere.origin);
+      const outcome = await page.evaluate(async (api) => {
+        const attempt = async (path: string, init: RequestInit) => {
+          try {
+            return String((await fetch(`${api}${path}`, init)).status);
+          } catch (error) {
+            return (error as Error).name;
+          }
+        };
+        return {
+          admin: await attempt('/v1/segments', { headers: { authorization: 'Bearer dev-admin-token' } }),
+          intake: await attempt('/v1/track', { method: 'POST', headers: { authorization: `Basic ${btoa('dev-write-key:')}`, 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'elsewhere', event: 'Cross Origin' }) }),
+        };
+      }, runtime.url);
+      expect(outcome).toEqual({ admin: 'TypeError', intake: '200' });
+      await page.context().close();
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   it('finds the visitor by email and shows the merged identifiers, the order in the timeline and the merge graph', async () => {

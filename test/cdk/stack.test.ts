@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CorsAllowedHeaders, HttpRoutes } from '../../lambdas/contracts.js';
+import { CorsAllowedHeaders, HttpRoutes, IntakeCorsHeaders } from '../../lambdas/contracts.js';
 import { parseDestinationsFile } from '../../lambdas/domain/destinations.js';
 import { EventsViewSql, IdentitiesViewSql, SegmentMembersViewSql } from '../../lambdas/domain/lake-views.js';
 import { queryLocalLake } from '../../local/lake-sql.js';
@@ -53,11 +53,10 @@ describe('CdpStack', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
-  it('answers browsers\' CORS preflights as the local server does: any origin, every header the browser SDKs send', () => {
+  it('configures no API-wide CORS: intake answers any origin itself, and admin routes none', () => {
     const [api] = Object.values(template.findResources('AWS::ApiGatewayV2::Api'));
-    const cors = (api!.Properties as { CorsConfiguration: { AllowOrigins: string[]; AllowHeaders: string[] } }).CorsConfiguration;
-    expect(cors.AllowOrigins).toEqual(['*']);
-    expect([...cors.AllowHeaders].sort()).toEqual([...CorsAllowedHeaders].sort());
+    expect((api!.Properties as { CorsConfiguration?: unknown }).CorsConfiguration).toBeUndefined();
+    expect(IntakeCorsHeaders['access-control-allow-headers']!.split(',').sort()).toEqual([...CorsAllowedHeaders].sort());
   });
 
   it('deploys the route table: one ANY route per path to its function, admin paths behind the authorizer, and a $default route', () => {
@@ -266,6 +265,44 @@ describe('CdpStack', () => {
     const s3 = policyStatementsOf('SourceApiFunction').filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')));
     expect(s3.map((st) => [st.Action, JSON.stringify(st).includes('rejected/')])).toEqual([['s3:GetObject', true], ['s3:ListBucket', true]]);
     expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem']);
+  });
+
+  it('serves the console from a private bucket through CloudFront only, over HTTPS with security headers, and the API on its origin under /v1/*', () => {
+    const [bucketId] = Object.entries(template.findResources('AWS::S3::Bucket')).find(([id]) => id.startsWith('ConsoleFiles'))!;
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'console/' }),
+    });
+    // Only the distribution may read it (origin access control), and only over TLS.
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    const policy = Object.values(template.findResources('AWS::S3::BucketPolicy')).find((p) => JSON.stringify((p.Properties as { Bucket: unknown }).Bucket) === JSON.stringify({ Ref: bucketId }))!;
+    const statements = (policy.Properties as { PolicyDocument: { Statement: Array<{ Effect: string; Principal?: unknown; Condition?: unknown }> } }).PolicyDocument.Statement;
+    expect(statements.filter((st) => st.Effect === 'Allow').map((st) => st.Principal)).toEqual([{ Service: 'cloudfront.amazonaws.com' }]);
+    expect(JSON.stringify(statements.find((st) => st.Effect === 'Allow')!.Condition)).toContain('AWS:SourceArn');
+    expect(JSON.stringify(statements)).toContain('aws:SecureTransport');
+
+    const distribution = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0]!.Properties as { DistributionConfig: { DefaultRootObject: string; DefaultCacheBehavior: { ViewerProtocolPolicy: string }; CacheBehaviors: Array<Record<string, unknown>> } };
+    expect(distribution.DistributionConfig.DefaultRootObject).toBe('index.html');
+    expect(distribution.DistributionConfig.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+    const api = distribution.DistributionConfig.CacheBehaviors.find((b) => b.PathPattern === '/v1/*')!;
+    expect(api).toMatchObject({
+      ViewerProtocolPolicy: 'https-only',
+      AllowedMethods: expect.arrayContaining(['POST', 'PUT', 'DELETE', 'OPTIONS']),
+      CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad', // CachingDisabled: the Authorization header may be passed on
+      OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac', // AllViewerExceptHostHeader
+    });
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        SecurityHeadersConfig: Match.objectLike({
+          ContentSecurityPolicy: { ContentSecurityPolicy: Match.stringLikeRegexp("default-src 'self'.*connect-src 'self'.*frame-ancestors 'none'"), Override: true },
+          StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 31536000, IncludeSubdomains: true }),
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+          ContentTypeOptions: { Override: true },
+        }),
+      }),
+    });
+    template.hasOutput('ConsoleUrl', Match.anyValue());
+    expect(Template.fromStack(synthesize({ webConsole: false }).stack).findResources('AWS::CloudFront::Distribution')).toEqual({});
   });
 
   it('catalogs the identity log and segment changes with partition projection, for the identities and segment_members views', () => {

@@ -75,9 +75,14 @@ describe('the local API server', () => {
     expect(authorizations).toHaveLength(1);
   });
 
-  it('answers CORS preflights itself', async () => {
-    const preflight = await raw('/v1/batch', 'OPTIONS', { origin: 'https://shop.example', 'access-control-request-method': 'POST' });
-    expect(preflight).toMatchObject({ status: 204, headers: { 'access-control-allow-origin': '*' } });
+  it('leaves CORS to the functions, as API Gateway without a CORS configuration does: an admin preflight stops at the authorizer', async () => {
+    const before = seen.length;
+    const intake = await raw('/v1/batch', 'OPTIONS', { origin: 'https://shop.example', 'access-control-request-method': 'POST' });
+    expect(intake.status).toBe(200);
+    expect(seen.slice(before).map((s) => [s.fn, s.event.requestContext.http.method])).toEqual([['ingest', 'OPTIONS']]);
+    const admin = await raw('/v1/profiles/email:a%40b.c', 'OPTIONS', { origin: 'https://elsewhere.example', 'access-control-request-method': 'GET' });
+    expect(admin.status).toBe(401);
+    expect(admin.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('serves a static site under its prefix, its index for the directory, and nothing outside it', async () => {

@@ -135,5 +135,12 @@ describe('the ingest function as the $default route', () => {
     expect(await ingest(request('GET', '/health'))).toMatchObject({ statusCode: 200 });
     const accepted = await ingest(request('POST', '/v1/t', basic('wk_test'), JSON.stringify({ userId: 'u1', event: 'Clicked' })));
     expect(JSON.parse(accepted.body!)).toEqual({ success: true, accepted: 1, rejected: 0 });
+
+    // Intake answers browsers from any site itself (the API has no CORS configuration): preflights, and every answer, errors included.
+    const preflight = await ingest(request('OPTIONS', '/v1/t'));
+    expect(preflight).toMatchObject({ statusCode: 204, headers: { 'access-control-allow-origin': '*', 'access-control-allow-headers': expect.stringContaining('x-retry-count') } });
+    for (const answer of [accepted, unknown, await ingest(request('POST', '/v1/t', basic('wk_unknown'), '{}'))]) {
+      expect(answer.headers).toMatchObject({ 'access-control-allow-origin': '*' });
+    }
   });
 });

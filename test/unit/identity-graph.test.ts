@@ -214,7 +214,7 @@ describe('identity resolution', () => {
     expect(again.changes().profiles).toEqual([]);
   });
 
-  it('records the merge in the history when it finishes one whose write was interrupted (a lost race after the freeze)', () => {
+  it('records a merge whose write was interrupted (a lost race after the freeze, or before the history): never lost, announced once', () => {
     const loser = only(fold([collected({ anonymousId: 'a1' })]));
     const survivor = only(fold([collected({ userId: 'u1' })]));
     const reason = { rule: 'identify' as const, messageId: 'm-1', eventType: 'identify', at: Date.parse('2026-10-01T00:00:00Z'), identifier: { type: 'user_id', value: 'u1' } };
@@ -224,12 +224,14 @@ describe('identity resolution', () => {
     graph.completeMerges();
     expect(graph.history).toEqual([{ kind: 'merge', profileId: survivor.id, absorbed: loser.id, absorbedIdentifiers: [expect.objectContaining({ type: 'anonymous_id', value: 'a1' })], reason }]);
 
-    // Once the survivor holds it, nothing is recorded again.
+    // Written, but interrupted before the history was (the loser not yet released): recorded again under the same key, and not announced again.
     const again = new IdentityGraph(config, NOW);
     again.loadProfile({ id: loser.id, state: loser, redirect: { to: survivor.id, reason } });
     again.loadProfile({ id: survivor.id, state: graph.profile(survivor.id)! });
     again.completeMerges();
     expect(again.history).toEqual([]);
+    expect(again.changes().restoredHistory).toEqual(graph.history);
+    expect(again.changes().profiles).toEqual([]);
   });
 });
 

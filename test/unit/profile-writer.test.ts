@@ -113,7 +113,7 @@ describe('the profile writer', () => {
       claims: [{ identifier: { type: 'user_id', value: 'ana' }, profileId: ana.id }],
       frozen: [{ id: gone.id, to: ana.id, reason, stored: true, expectedVersion: gone.version }],
     });
-    expect(calls).toEqual(['freeze', 'claim', 'putProfile', 'repoint', 'release', 'appendHistory']);
+    expect(calls).toEqual(['freeze', 'claim', 'putProfile', 'appendHistory', 'repoint', 'release']);
 
     calls.length = 0;
     await expect(
