@@ -505,10 +505,11 @@ export function publisher(
   });
 }
 
-export function destinationService(c: Pick<Composition, 'config'> & { readonly destinations: DynamoDbDestinationStore }, routing: DestinationRouting): DestinationService {
+export function destinationService(c: Pick<Composition, 'config'> & { readonly destinations: DynamoDbDestinationStore }, routing: DestinationRouting, bus: EventBus): DestinationService {
   return new DestinationService({
     store: c.destinations,
     routing,
+    bus,
     declared: c.config.declaredDestinations ?? [],
     webhooks: webhookPolicy(c.config),
     now: () => new Date(),

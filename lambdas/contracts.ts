@@ -427,6 +427,7 @@ export const HttpRoutes: readonly HttpRoute[] = [
   { method: 'GET', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'getDestination' },
   { method: 'PUT', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'putDestination' },
   { method: 'DELETE', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'deleteDestination' },
+  { method: 'POST', path: '/v1/destinations/{id}/test', handler: 'destinations', auth: 'admin', operation: 'testDestination' },
   { method: 'POST', path: '/v1/privacy/requests', handler: 'privacy', auth: 'admin', operation: 'createPrivacyRequest' },
   { method: 'GET', path: '/v1/privacy/requests/{id}', handler: 'privacy', auth: 'admin', operation: 'getPrivacyRequest' },
   { method: 'GET', path: '/v1/privacy/requests/{id}/export', handler: 'privacy', auth: 'admin', operation: 'getPrivacyExport' },

@@ -212,12 +212,14 @@ export class CdpStack extends Stack {
     };
     const destinationFunction = new ProjectFunction(this, 'DestinationApi', {
       handlerFile: 'destinations',
-      environment: { ...environment, [Env.declaredDestinations]: declaredDestinations, [Env.destinationRouting]: JSON.stringify(routing) },
+      environment: { ...environment, [Env.declaredDestinations]: declaredDestinations, [Env.destinationRouting]: JSON.stringify(routing), [Env.eventBusName]: activation.bus.eventBusName },
       timeout: Duration.seconds(29),
     });
     credentials.table.grant(destinationFunction.function, 'dynamodb:GetItem');
     grantPartitionItems(destinationFunction.function, profiles.table, DestinationPartitionKey, ['GetItem', 'Query', 'PutItem', 'DeleteItem']);
     grantDestinationRouting(this, destinationFunction, activation);
+    // Test events (POST /v1/destinations/{id}/test) go on the bus like any activation event.
+    activation.bus.grantPutEventsTo(destinationFunction.function);
 
     // Privacy: the request API, and the worker that carries requests out (docs/privacy.md).
     const privacyFunction = new ProjectFunction(this, 'PrivacyApi', { handlerFile: 'privacy', environment, timeout: Duration.seconds(29) });

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from './api.js';
-import { describeError, when } from './ui.js';
+import { describeError, when, Problem } from './ui.js';
 
 interface LiveEvent {
   readonly id: string;
@@ -100,11 +100,7 @@ export function LiveEvents() {
           {paused ? 'Resume' : 'Pause'}
         </button>
       </form>
-      {problem ? (
-        <p class="error" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      <Problem message={problem} />
       {!started ? <p role="status">Connecting…</p> : null}
       <p role="status" class="help">
         {paused ? 'Paused. ' : ''}

@@ -2,7 +2,9 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { session } from './api.js';
 import { SignIn } from './sign-in.js';
+import { Destinations } from './destinations.js';
 import { LiveEvents } from './live.js';
+import { Privacy } from './privacy.js';
 import { ProfilePage, ProfileSearch } from './profiles.js';
 import { SegmentEditor, SegmentList, SegmentPage } from './segments.js';
 import { Sources } from './sources.js';
@@ -59,7 +61,9 @@ const Pages = [
   ['/live', 'Live events'],
   ['/profiles', 'Profiles'],
   ['/segments', 'Segments'],
+  ['/destinations', 'Destinations'],
   ['/sources', 'Sources'],
+  ['/privacy', 'Privacy'],
 ] as const;
 
 function Page({ route }: { route: string }) {
@@ -75,8 +79,12 @@ function Page({ route }: { route: string }) {
       if (part === 'new') return <SegmentEditor key="new" />;
       if (part.endsWith('/edit')) return <SegmentEditor segmentId={part.slice(0, -'/edit'.length)} key={part} />;
       return <SegmentPage segmentId={part} key={part} />;
+    case 'destinations':
+      return <Destinations />;
     case 'sources':
       return <Sources />;
+    case 'privacy':
+      return <Privacy />;
     default:
       return (
         <p class="error" role="alert">

@@ -83,6 +83,9 @@ function ProfileDetails({ profile, merges, path }: { profile: ProfileView; merge
             <th scope="col">Value</th>
             <th scope="col">Since</th>
             <th scope="col">Linked by</th>
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -94,6 +97,7 @@ function ProfileDetails({ profile, merges, path }: { profile: ProfileView; merge
               </td>
               <td>{when(id.linkedBy?.at)}</td>
               <td>{id.linkedBy ? `${id.linkedBy.rule}${id.linkedBy.with ? ` with ${id.linkedBy.with.type}:${id.linkedBy.with.value}` : ''}` : '—'}</td>
+              <td>{profile.identifiers.length > 1 ? <SplitButton path={path} identifier={id} /> : null}</td>
             </tr>
           ))}
         </tbody>
@@ -189,3 +193,37 @@ function Timeline({ path }: { path: string }) {
     </>
   );
 }
+
+/**
+ * Detaches one identifier (and the events it brought) into a profile of its own, after a
+ * confirmation: for a merge that joined two people who are not one (docs/identity.md).
+ */
+function SplitButton({ path, identifier }: { path: string; identifier: { type: string; value: string } }) {
+  const [problem, setProblem] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const split = async () => {
+    if (!confirm(`Split ${identifier.type}:${identifier.value} off this profile, with the events it brought? It becomes a profile of its own.`)) return;
+    setBusy(true);
+    try {
+      const result = await api<{ split: { id: string } }>(`${path}/split`, { method: 'POST', body: JSON.stringify({ identifier: { type: identifier.type, value: identifier.value } }) });
+      location.hash = `#/profiles/${encodeURIComponent(`profile:${result.split.id}`)}`;
+    } catch (error) {
+      setProblem(describe(error));
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button type="button" class="secondary" disabled={busy} onClick={() => void split()}>
+        Split off<span class="visually-hidden"> {`${identifier.type}:${identifier.value}`}</span>
+      </button>
+      {problem ? (
+        <span class="error" role="alert">
+          {' '}
+          {problem}
+        </span>
+      ) : null}
+    </>
+  );
+}
+

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from './api.js';
 import { ConditionEditor, type Condition } from './condition-builder.js';
 import { CopyButton } from './sources.js';
-import { describeError, LoadState, useLoad, when } from './ui.js';
+import { describeError, LoadState, useLoad, when, Problem } from './ui.js';
 
 interface Segment {
   readonly id: string;
@@ -176,11 +176,7 @@ export function SegmentEditor({ segmentId }: { segmentId?: string }) {
             {preview.message}
           </p>
         ) : null}
-        {saving.problem ? (
-          <p class="error" role="alert">
-            {saving.problem}
-          </p>
-        ) : null}
+        <Problem message={saving.problem} />
       </form>
     </section>
   );
@@ -236,11 +232,7 @@ export function SegmentPage({ segmentId }: { segmentId: string }) {
               Delete
             </button>
           </p>
-          {deleting ? (
-            <p class="error" role="alert">
-              {deleting}
-            </p>
-          ) : null}
+          <Problem message={deleting} />
           <h2>Members</h2>
           <Members path={path} version={`${segment.value.version}-${segment.value.memberCount}`} />
           <h2>SQL</h2>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from './api.js';
-import { describeError, LoadState, useLoad, when } from './ui.js';
+import { describeError, LoadState, useLoad, when, Problem } from './ui.js';
 
 interface WriteKey {
   readonly keyHash: string;
@@ -74,11 +74,7 @@ function CreateKey({ onCreated }: { onCreated: (key: NewKey) => void }) {
       <button type="submit" disabled={busy}>
         Make write key
       </button>
-      {problem ? (
-        <p class="error" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      <Problem message={problem} />
     </form>
   );
 }
@@ -161,11 +157,7 @@ function SourceKeys({ source, onChanged }: { source: Source; onChanged: () => vo
   return (
     <>
       <h2>{source.sourceId}</h2>
-      {problem ? (
-        <p class="error" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      <Problem message={problem} />
       <table>
         <caption class="visually-hidden">Write keys of {source.sourceId}</caption>
         <thead>

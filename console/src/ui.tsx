@@ -44,3 +44,12 @@ export function LoadState({ load, loading }: { load: Load<unknown>; loading: str
     );
   return null;
 }
+
+/** A failure to tell the person about, announced to screen readers; nothing when there is none. */
+export function Problem({ message }: { message: string | undefined }) {
+  return message ? (
+    <p class="error" role="alert">
+      {message}
+    </p>
+  ) : null;
+}

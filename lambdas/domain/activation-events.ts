@@ -15,6 +15,8 @@ export const ActivationSource = 'cdp';
 export const ActivationSchemaVersion = 1 as const;
 export const ActivationKinds = [SegmentEntered, SegmentExited, 'Profile Merged', 'Identity Limit Reached', 'Profile Erased'] as const satisfies readonly string[];
 export type ActivationKind = (typeof ActivationKinds)[number];
+/** What `POST /v1/destinations/{id}/test` sends: every destination's rule lets it through, for that destination only. */
+export const TestEventType = 'CDP Test Event';
 
 export interface ActivationDetail {
   readonly schemaVersion: typeof ActivationSchemaVersion;
@@ -109,3 +111,15 @@ export function historyChange(entry: HistoryEntry): OutboundChange | undefined {
   }
   return undefined;
 }
+
+/** A test event for one destination (docs/events.md): the common fields, no person (`profileId` `test`), and `test: true`. */
+export function testEvent(destinationId: string, at: Date, eventId: string): ActivationEvent {
+  const time = at.toISOString();
+  return {
+    source: ActivationSource,
+    'detail-type': TestEventType,
+    time,
+    detail: { schemaVersion: ActivationSchemaVersion, eventId, profileId: 'test', at: time, identifiers: [], destinationId, test: true },
+  };
+}
+

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ActivationSource } from './activation-events.js';
+import { ActivationSource, TestEventType } from './activation-events.js';
 import { DomainError, type ValidationIssue } from './errors.js';
 import { eventPatternProblems, type EventPattern } from './event-pattern.js';
 import { validationIssues } from './validation.js';
@@ -171,5 +171,8 @@ export function parseDestinationsFile(content: unknown, policy: WebhookPolicy): 
 export function rulePattern(destination: Pick<Destination, 'id' | 'pattern'>): EventPattern {
   const own = destination.pattern;
   const detail = typeof own.detail === 'object' && own.detail !== null && !Array.isArray(own.detail) ? (own.detail as Record<string, unknown>) : {};
-  return { ...own, source: [ActivationSource], detail: { ...detail, [DestinationIdField]: [destination.id] } };
+  const narrowed = { ...own, source: [ActivationSource], detail: { ...detail, [DestinationIdField]: [destination.id] } };
+  // The destination's test events pass whatever its own pattern asks for.
+  const test = { source: [ActivationSource], 'detail-type': [TestEventType], detail: { [DestinationIdField]: [destination.id] } };
+  return { $or: [narrowed, test] };
 }

@@ -1,4 +1,5 @@
-import { configFromEnvironment, credentialStore, destinationService, destinationStore, dynamoDbClient, eventBridgeRouting, lambdaObservability, type Composition } from '../composition.js';
+import { configFromEnvironment, credentialStore, destinationService, destinationStore, dynamoDbClient, eventBridgeBus, eventBridgeRouting, lambdaObservability, type Composition } from '../composition.js';
+import type { EventBus } from '../ports/event-bus.js';
 import type { DestinationRouting } from '../ports/destination-store.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { Telemetry } from '../ports/telemetry.js';
@@ -15,15 +16,15 @@ export interface DestinationApiDependencies {
   readonly logger: AppLogger;
 }
 
-/** The destination API's dependencies from a composition, routing on the given bus (EventBridge in AWS, the local bus locally). */
-export function destinationApiDependencies(c: Pick<Composition, 'credentials' | 'config' | 'telemetry' | 'logger' | 'destinations'>, routing: DestinationRouting): DestinationApiDependencies {
-  return { authenticator: new Authenticator(c.credentials), service: destinationService(c, routing), telemetry: c.telemetry, logger: c.logger };
+/** The destination API's dependencies from a composition, routing on and testing through the given bus (EventBridge in AWS, the local bus locally). */
+export function destinationApiDependencies(c: Pick<Composition, 'credentials' | 'config' | 'telemetry' | 'logger' | 'destinations'>, routing: DestinationRouting, bus: EventBus): DestinationApiDependencies {
+  return { authenticator: new Authenticator(c.credentials), service: destinationService(c, routing, bus), telemetry: c.telemetry, logger: c.logger };
 }
 
 const notJson = (): DestinationApiError =>
   new DestinationApiError(400, 'the body must be JSON: {"type": "webhook", "url": "...", "pattern": {...}}', [{ field: 'body', reason: 'is not valid JSON' }]);
 
-/** The destination API (docs/activation.md): define, read, list and delete destinations. Admin tokens only; secrets are never returned. */
+/** The destination API (docs/activation.md): define, read, list, delete and test destinations. Admin tokens only; secrets are never returned. */
 export function createDestinationApiHandler(deps: DestinationApiDependencies): HttpHandler {
   return adminApiHandler({
     handler: 'destinations',
@@ -43,6 +44,8 @@ export function createDestinationApiHandler(deps: DestinationApiDependencies): H
         case 'deleteDestination':
           await deps.service.delete(id);
           return { statusCode: 204 };
+        case 'testDestination':
+          return json(202, await deps.service.sendTest(id));
         default:
           return undefined;
       }
@@ -60,5 +63,5 @@ export const handler = lambdaHandler(() => {
   const observability = lambdaObservability(config);
   const dynamodb = dynamoDbClient(config);
   const composition = { ...observability, config, credentials: credentialStore(config, dynamodb), destinations: destinationStore(config, dynamodb) };
-  return { ...observability, handler: createDestinationApiHandler(destinationApiDependencies(composition, eventBridgeRouting(config))) };
+  return { ...observability, handler: createDestinationApiHandler(destinationApiDependencies(composition, eventBridgeRouting(config), eventBridgeBus(config))) };
 });

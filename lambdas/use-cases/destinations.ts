@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { testEvent } from '../domain/activation-events.js';
+import type { EventBus } from '../ports/event-bus.js';
 import { DomainError, type ValidationIssue } from '../domain/errors.js';
 import { DestinationError, parseDestination, rulePattern, type Destination, type WebhookPolicy } from '../domain/destinations.js';
 import type { EventPattern } from '../domain/event-pattern.js';
@@ -6,7 +9,7 @@ import { DestinationConflictError, type DestinationRouting, type DestinationStor
 /** Base error of the destination API; `status` is the HTTP status it maps to. */
 export class DestinationApiError extends DomainError {
   constructor(
-    readonly status: 400 | 404 | 409,
+    readonly status: 400 | 404 | 409 | 503,
     message: string,
     readonly details: readonly ValidationIssue[] = [],
   ) {
@@ -26,6 +29,8 @@ export type DestinationView = Destination & {
 export interface DestinationServiceDependencies {
   readonly store: DestinationStore;
   readonly routing: DestinationRouting;
+  /** Where test events are put. */
+  readonly bus: EventBus;
   /** Destinations declared in the stack's config file: listed, but read-only here. @default none */
   readonly declared?: readonly Destination[];
   readonly webhooks: WebhookPolicy;
@@ -89,6 +94,19 @@ export class DestinationService {
       throw error;
     }
     return { destination: view({ destination, managedBy: 'api', createdAt: existing?.createdAt ?? now, updatedAt: now }), created: !existing };
+  }
+
+  /**
+   * Puts a test event on the bus for one destination (docs/events.md). Its rule lets test events
+   * through whatever its pattern asks for, so a webhook can be checked before any segment fires.
+   */
+  async sendTest(id: string): Promise<{ eventId: string; sentAt: string }> {
+    await this.get(id);
+    const sentAt = this.deps.now();
+    const eventId = `test-${randomUUID()}`;
+    const [outcome] = await this.deps.bus.putEvents([testEvent(id, sentAt, eventId)]);
+    if (!outcome?.ok) throw new DestinationApiError(503, `the bus did not take the test event (${outcome?.code ?? 'no answer'}); try again`);
+    return { eventId, sentAt: sentAt.toISOString() };
   }
 
   async delete(id: string): Promise<void> {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../../console/build.js';
+import { startWebhookReceiver } from '../../local/webhook-receiver.js';
 import { failedRequests, launchBrowser, serveWebsite } from '../helpers/browser.js';
 import { eventually, startRuntimeProcess, type RuntimeProcess } from '../helpers/local-process.js';
 
@@ -273,6 +274,67 @@ describe('the web console', () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Revoke Web shop' }).click();
     await expect.poll(() => page.getByRole('table', { name: `Write keys of web-${run}` }).textContent()).toContain('revoked');
+    await page.context().close();
+  });
+
+  it('wires a webhook with a pattern, sends it a test event that arrives, then deletes it', async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const page = await consolePage();
+      const problems = failedRequests(page);
+      await page.goto(`${runtime.url}/console/#/destinations`);
+      await signIn(page, 'dev-admin-token');
+      await page.getByRole('button', { name: 'New webhook' }).click();
+      await page.getByLabel('Id', { exact: true }).fill(`crm-${run}`);
+      await page.getByLabel('URL').fill(`${receiver.url}/crm`);
+      await page.getByLabel('Pattern (EventBridge)').fill(JSON.stringify({ 'detail-type': ['Segment Entered'], detail: { segmentId: [`big-spenders-${run}`] } }));
+      await page.getByLabel('Traits to send').fill('email, name');
+      // A pattern that is not JSON is refused before it is sent.
+      await page.getByLabel('Pattern (EventBridge)').fill('{ nope');
+      await page.getByRole('button', { name: 'Save destination' }).click();
+      await expect.poll(() => page.getByRole('alert').textContent()).toContain('The pattern is not JSON');
+      await page.getByLabel('Pattern (EventBridge)').fill(JSON.stringify({ 'detail-type': ['Segment Entered'], detail: { segmentId: [`big-spenders-${run}`] } }));
+      await page.getByRole('button', { name: 'Save destination' }).click();
+      await page.getByRole('heading', { name: `crm-${run}` }).waitFor();
+
+      await page.getByRole('button', { name: `Send test event to crm-${run}` }).click();
+      await expect.poll(() => page.getByRole('status').filter({ hasText: 'Test event' }).textContent()).toMatch(/Test event test-.* sent/);
+      await expect.poll(() => receiver.accepted('/crm').map((d) => d.event['detail-type']), { timeout: 15_000 }).toContain('CDP Test Event');
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.screenshot({ path: join(docsImages, 'console-destinations.png'), fullPage: true });
+      expect(problems).toEqual([]);
+
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByRole('button', { name: `Delete crm-${run}` }).click();
+      await expect.poll(() => page.getByRole('heading', { name: `crm-${run}` }).count()).toBe(0);
+      await page.context().close();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('submits a privacy request and shows its receipt, and splits an identifier off a profile after a confirmation', async () => {
+    const page = await consolePage();
+    await page.goto(`${runtime.url}/console/#/privacy`);
+    await signIn(page, 'dev-admin-token');
+    await page.getByLabel('Identifier', { exact: true }).fill(visitor.email);
+    await page.getByRole('button', { name: 'Submit request' }).click();
+    await expect.poll(() => page.getByTestId('privacy-status').textContent(), { timeout: 30_000 }).toBe('done');
+    await page.getByRole('table', { name: /Receipt/ }).waitFor();
+    expect(await page.getByRole('link', { name: 'Download the export' }).count()).toBe(1);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: join(docsImages, 'console-privacy.png'), fullPage: true });
+
+    // A split: the phone is not the shopper's after all.
+    await page.goto(`${runtime.url}/console/#/profiles/${encodeURIComponent(`user_id:${visitor.userId}`)}`);
+    await page.getByRole('heading', { name: 'Identifiers' }).waitFor();
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.getByRole('button', { name: `Split off anonymous_id:${visitor.phone}` }).click();
+    expect(await page.getByRole('table').textContent()).toContain(visitor.phone);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: `Split off anonymous_id:${visitor.phone}` }).click();
+    await expect.poll(() => page.getByRole('table').textContent(), { timeout: 15_000 }).not.toContain(visitor.userId);
+    expect(await page.getByRole('table').textContent()).toContain(visitor.phone);
     await page.context().close();
   });
 });

@@ -259,6 +259,12 @@ describe('CdpStack', () => {
     });
   });
 
+  it('lets the destination API put test events on the bus', () => {
+    const statements = policyStatementsOf('DestinationApiFunction').filter((st) => [st.Action].flat().includes('events:PutEvents'));
+    expect(statements).toHaveLength(1);
+    expect(JSON.stringify(statements[0]!.Resource)).toContain('ActivationBus');
+  });
+
   it('lets the source API read the stream and the refusals, and write only credentials', () => {
     const actions = policyStatementsOf('SourceApiFunction').flatMap((st) => [st.Action].flat());
     expect(actions.filter((a) => a.startsWith('kinesis:')).sort()).toEqual(['kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:ListShards']);
@@ -367,7 +373,8 @@ describe('CdpStack', () => {
     const statements = policyStatementsOf('DestinationApiFunction');
     const onProfiles = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')) && JSON.stringify(st.Resource).includes('Profiles'));
     expect(onProfiles.map((st) => st.Condition)).toEqual([{ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['dst'] } }]);
-    const events = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('events:') || a.startsWith('secretsmanager:')));
+    // Routing under its prefix; putting (test) events on the bus is the one other events: action.
+    const events = statements.filter((st) => [st.Action].flat().some((a) => (a.startsWith('events:') && a !== 'events:PutEvents') || a.startsWith('secretsmanager:')));
     expect(events.length).toBe(4);
     for (const st of events) expect(JSON.stringify(st.Resource)).toMatch(/cdp[a-z0-9]{8}-\*/);
     expect(statements.filter((st) => [st.Action].flat().includes('iam:PassRole'))).toHaveLength(1);
@@ -383,7 +390,13 @@ describe('CdpStack', () => {
 
     it('deploys one rule per destination with its pattern narrowed to its own events, and a target with retries and its own dead-letter queue', () => {
       const rules = Object.values(t.findResources('AWS::Events::Rule')).map((r) => r.Properties as { EventPattern?: Record<string, unknown>; Targets: Array<Record<string, unknown>> }).filter((r) => r.EventPattern);
-      expect(rules.map((r) => r.EventPattern).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+      // Each rule: the destination's own pattern narrowed to its events, or its test events.
+      const own = rules.map((r) => {
+        const [narrowed, test] = r.EventPattern!.$or as Array<Record<string, unknown>>;
+        expect(test).toEqual({ source: ['cdp'], 'detail-type': ['CDP Test Event'], detail: { destinationId: (narrowed!.detail as { destinationId: string[] }).destinationId } });
+        return narrowed;
+      });
+      expect(own.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
         { 'detail-type': ['Profile Merged'], source: ['cdp'], detail: { destinationId: ['merges'] } },
         { 'detail-type': ['Segment Entered'], detail: { segmentId: [{ prefix: 'churn-' }], destinationId: ['support-queue'] }, source: ['cdp'] },
         { 'detail-type': ['Segment Entered', 'Segment Exited'], detail: { segmentId: ['vip'], destinationId: ['crm'] }, source: ['cdp'] },

@@ -3,6 +3,9 @@ import { InMemoryDestinationStore } from '../../lambdas/adapters/memory/in-memor
 import { DestinationError, parseDestination, rulePattern, type Destination, type DestinationSecret } from '../../lambdas/domain/destinations.js';
 import type { DestinationRouting } from '../../lambdas/ports/destination-store.js';
 import { DestinationService } from '../../lambdas/use-cases/destinations.js';
+import { testEvent, type ActivationEvent } from '../../lambdas/domain/activation-events.js';
+import { matchesEventPattern } from '../../lambdas/domain/event-pattern.js';
+import type { EventBus } from '../../lambdas/ports/event-bus.js';
 import { destinationStoreContract } from '../contract/destination-store.js';
 
 destinationStoreContract('in memory', async () => new InMemoryDestinationStore());
@@ -50,9 +53,18 @@ describe('destination definitions', () => {
   });
 
   it('narrows a rule to the CDP\'s events for the destination, keeping $or and nested fields', () => {
-    expect(rulePattern({ id: 'x', pattern: { $or: [{ detail: { segmentId: ['a'] } }, { 'detail-type': ['Profile Merged'] }] } })).toEqual({
-      $or: [{ detail: { segmentId: ['a'] } }, { 'detail-type': ['Profile Merged'] }], source: ['cdp'], detail: { destinationId: ['x'] },
+    const rule = rulePattern({ id: 'x', pattern: { $or: [{ detail: { segmentId: ['a'] } }, { 'detail-type': ['Profile Merged'] }] } });
+    expect(rule).toEqual({
+      $or: [
+        { $or: [{ detail: { segmentId: ['a'] } }, { 'detail-type': ['Profile Merged'] }], source: ['cdp'], detail: { destinationId: ['x'] } },
+        // Its test events, whatever its own pattern asks for.
+        { source: ['cdp'], 'detail-type': ['CDP Test Event'], detail: { destinationId: ['x'] } },
+      ],
     });
+    const test = testEvent('x', new Date(0), 'test-1');
+    expect(matchesEventPattern(rule, test)).toBe(true);
+    expect(matchesEventPattern(rule, testEvent('y', new Date(0), 'test-2'))).toBe(false);
+    expect(matchesEventPattern(rulePattern({ id: 'y', pattern: { 'detail-type': ['Segment Entered'] } }), test)).toBe(false);
   });
 });
 
@@ -68,9 +80,19 @@ describe('the destination service', () => {
       hasSecret: async (id) => secrets.has(id),
       remove: async (id) => void secrets.delete(id),
     };
-    return { applied, svc: new DestinationService({ store: new InMemoryDestinationStore(), routing, declared, webhooks: aws, now: () => new Date(0) }) };
+    const put: ActivationEvent[] = [];
+    const bus: EventBus = { putEvents: async (events) => events.map((e) => (put.push(e), { ok: true as const })) };
+    return { applied, put, svc: new DestinationService({ store: new InMemoryDestinationStore(), routing, bus, declared, webhooks: aws, now: () => new Date(0) }) };
   }
   const body = (value?: string) => ({ type: 'webhook', url: 'https://h.example.com', auth: { type: 'api_key', header: 'x-key', ...(value ? { value } : {}) }, pattern });
+
+  it('sends a test event for a destination that exists, and 404 for one that does not', async () => {
+    const { svc, put } = service();
+    await svc.put('crm', { type: 'webhook', url: 'https://h.example.com', pattern });
+    const sent = await svc.sendTest('crm');
+    expect(put).toEqual([expect.objectContaining({ 'detail-type': 'CDP Test Event', detail: expect.objectContaining({ destinationId: 'crm', eventId: sent.eventId, test: true }) })]);
+    await expect(svc.sendTest('nope')).rejects.toMatchObject({ status: 404 });
+  });
 
   it('keeps the stored secret on a PUT without one, and asks for it when there is none to keep', async () => {
     const { svc, applied } = service();

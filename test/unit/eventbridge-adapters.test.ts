@@ -72,7 +72,10 @@ describe('routing destinations on EventBridge', () => {
     });
     expect(eventbridge.commandCalls(CreateApiDestinationCommand)[0]!.args[0].input).toMatchObject({ ConnectionArn: 'arn:conn', InvocationEndpoint: 'https://hooks.example.com/cdp', HttpMethod: 'POST' });
     expect(JSON.parse(eventbridge.commandCalls(PutRuleCommand)[0]!.args[0].input.EventPattern!)).toEqual({
-      'detail-type': ['Segment Entered'], source: ['cdp'], detail: { segmentId: ['vip'], destinationId: ['crm'] },
+      $or: [
+        { 'detail-type': ['Segment Entered'], source: ['cdp'], detail: { segmentId: ['vip'], destinationId: ['crm'] } },
+        { 'detail-type': ['CDP Test Event'], source: ['cdp'], detail: { destinationId: ['crm'] } },
+      ],
     });
     expect(eventbridge.commandCalls(PutTargetsCommand)[0]!.args[0].input.Targets).toEqual([
       { Id: 'destination', Arn: 'arn:api', RoleArn: 'arn:aws:iam::123456789012:role/invoke', RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 }, DeadLetterConfig: { Arn: 'arn:aws:sqs:eu-west-1:123456789012:dlq' } },
