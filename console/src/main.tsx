@@ -29,7 +29,17 @@ function App() {
   if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;
   return (
     <>
-      <a class="skip" href="#main">Skip to content</a>
+      {/* Routes live in the hash, so the skip link moves focus itself rather than navigating to #main. */}
+      <a
+        class="skip"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <header class="bar">
         <span class="brand">CDP console</span>
         <nav aria-label="Pages">

@@ -105,6 +105,35 @@ describe('the web console', () => {
     await page.context().close();
   });
 
+  it('works from the keyboard alone: sign in, skip to the content, move between pages, search', async () => {
+    const page = await consolePage();
+    await page.goto(`${runtime.url}/console/`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
+    await page.keyboard.type('dev-admin-token');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Profiles' }).waitFor();
+    // The first stop is the skip link; it lands on the page's content.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    expect(await page.getByRole('heading', { name: 'Profiles' }).isVisible()).toBe(true);
+    // Through the navigation to Segments, and back to Profiles to search by keyboard.
+    await page.getByRole('link', { name: 'Segments' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Segments' }).waitFor();
+    await page.getByRole('link', { name: 'Profiles' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Value').focus();
+    await page.keyboard.type(visitor.email);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Identifiers' }).waitFor();
+    // Every control on the page can be reached: none is taken out of the tab order.
+    expect(await page.locator('button[tabindex="-1"], a[tabindex="-1"], input[tabindex="-1"]').count()).toBe(0);
+    await page.context().close();
+  });
+
   it('lets a page of another origin send events but not call an admin route, even with a valid admin token', async () => {
     const elsewhere = await serveWebsite({ '/': ['text/html', '<!doctype html><title>elsewhere</title>'] });
     try {
