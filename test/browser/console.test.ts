@@ -41,6 +41,9 @@ async function consolePage(): Promise<Page> {
   return context.newPage();
 }
 
+/** A property of the element that has the keyboard focus (evaluated in the page, which has a DOM). */
+const focused = (page: Page, property: 'id' | 'textContent'): Promise<string | null> => page.evaluate(`document.activeElement && document.activeElement.${property}`);
+
 async function signIn(page: Page, token: string): Promise<void> {
   await page.getByLabel('Admin token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -109,15 +112,15 @@ describe('the web console', () => {
     const page = await consolePage();
     await page.goto(`${runtime.url}/console/`);
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
+    expect(await focused(page, 'id')).toBe('token');
     await page.keyboard.type('dev-admin-token');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Profiles' }).waitFor();
     // The first stop is the skip link; it lands on the page's content.
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    expect(await focused(page, 'textContent')).toBe('Skip to content');
     await page.keyboard.press('Enter');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    expect(await focused(page, 'id')).toBe('main');
     expect(await page.getByRole('heading', { name: 'Profiles' }).isVisible()).toBe(true);
     // Through the navigation to Segments, and back to Profiles to search by keyboard.
     await page.getByRole('link', { name: 'Segments' }).focus();
