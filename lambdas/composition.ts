@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -19,6 +20,7 @@ import type { IdentityRules } from './domain/identifiers.js';
 import { SaltedIdentifierHasher } from './use-cases/identifier-hashing.js';
 import { KinesisEventStream } from './adapters/aws/kinesis-event-stream.js';
 import { KinesisStreamTail } from './adapters/aws/kinesis-stream-tail.js';
+import { CloudWatchMetricsReader } from './adapters/aws/cloudwatch-metrics-reader.js';
 import { PowertoolsTelemetry } from './adapters/aws/powertools-telemetry.js';
 import { S3ObjectStore } from './adapters/aws/s3-object-store.js';
 import { CountingTelemetry } from './adapters/local/counting-telemetry.js';
@@ -271,6 +273,8 @@ export function compose(given: RuntimeConfig, options: { clients?: Clients; tele
 export const lakeStore = (config: RuntimeConfig, client = s3Client(config)): S3ObjectStore => new S3ObjectStore(client, config.lakeBucket, config.lakeVersioned ?? false);
 export const eventStream = (config: RuntimeConfig, client = kinesisClient(config)): KinesisEventStream =>
   new KinesisEventStream({ client, streamName: config.streamName });
+/** The functions' counters read back from CloudWatch (AWS); the local runtime reads its own counts. */
+export const cloudWatchMetrics = (): CloudWatchMetricsReader => new CloudWatchMetricsReader(new CloudWatchClient({}));
 export const streamTail = (config: RuntimeConfig, client = kinesisClient(config)): KinesisStreamTail => new KinesisStreamTail({ client, streamName: config.streamName });
 export const credentialStore = (config: RuntimeConfig, client = dynamoDbClient(config)): DynamoDbCredentialStore =>
   new DynamoDbCredentialStore(client, config.credentialsTable);

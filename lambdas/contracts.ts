@@ -436,6 +436,7 @@ export const HttpRoutes: readonly HttpRoute[] = [
   { method: 'DELETE', path: '/v1/sources/{sourceId}/write-keys/{keyHash}', handler: 'sources', auth: 'admin', operation: 'revokeWriteKey' },
   // The console's live view of intake: the stream's tail and the newest refusals, read only while someone watches.
   { method: 'GET', path: '/v1/live', handler: 'sources', auth: 'admin', operation: 'liveEvents' },
+  { method: 'GET', path: '/v1/overview', handler: 'sources', auth: 'admin', operation: 'overview' },
 ];
 
 /** Answers requests no route matches (API Gateway's `$default` route), with a JSON 404. */

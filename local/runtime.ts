@@ -158,7 +158,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
   }));
   const lakeQuery = new DuckDbLakeQuery({ s3Directory: emulators.s3Directory, bucket: settings.lakeBucket });
   const profileHandler = wrap('profiles', createProfileApiHandler(profileApiDependencies(composition, lakeQuery, settings.segmentTiming)));
-  const sourceHandler = wrap('sources', createSourceApiHandler(sourceApiDependencies({ ...composition, tail: streamTail(config, clients.kinesis) })));
+  const sourceHandler = wrap('sources', createSourceApiHandler(sourceApiDependencies({ ...composition, tail: streamTail(config, clients.kinesis), metrics: telemetry })));
   const segmentHandler = wrap('segments', createSegmentApiHandler(segmentApiDependencies(composition, lakeQuery, settings.segmentTiming)));
 
   // The segmentation function's schedule: one run at a time, again at once while work is waiting.

@@ -4,6 +4,7 @@ import { session } from './api.js';
 import { SignIn } from './sign-in.js';
 import { Destinations } from './destinations.js';
 import { LiveEvents } from './live.js';
+import { Overview } from './overview.js';
 import { Privacy } from './privacy.js';
 import { ProfilePage, ProfileSearch } from './profiles.js';
 import { SegmentEditor, SegmentList, SegmentPage } from './segments.js';
@@ -68,6 +69,7 @@ function App() {
 }
 
 const Pages = [
+  ['/overview', 'Overview'],
   ['/live', 'Live events'],
   ['/profiles', 'Profiles'],
   ['/segments', 'Segments'],
@@ -80,6 +82,8 @@ function Page({ route }: { route: string }) {
   const [, section, rest] = /^\/([a-z]+)\/?(.*)$/.exec(route) ?? [];
   const part = rest ? decodeURIComponent(rest) : undefined;
   switch (section) {
+    case 'overview':
+      return <Overview />;
     case 'live':
       return <LiveEvents />;
     case 'profiles':

@@ -1,4 +1,7 @@
-import { configFromEnvironment, credentialStore, dynamoDbClient, kinesisClient, lakeStore, lambdaObservability, streamTail, type Composition } from '../composition.js';
+import { cloudWatchMetrics, configFromEnvironment, credentialStore, dynamoDbClient, kinesisClient, lakeStore, lambdaObservability, streamTail, type Composition } from '../composition.js';
+import type { MetricsReader } from '../ports/metrics-reader.js';
+import type { StreamTail } from '../ports/stream-tail.js';
+import { IntakeOverview, OverviewRangeError } from '../use-cases/overview.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import { Authenticator } from '../use-cases/authenticate.js';
@@ -12,15 +15,17 @@ export interface SourceApiDependencies {
   readonly authenticator: Authenticator;
   readonly keys: SourceKeys;
   readonly live: LiveEvents;
+  readonly overview: IntakeOverview;
   readonly telemetry: Telemetry;
   readonly logger: AppLogger;
 }
 
-export function sourceApiDependencies(c: Pick<Composition, 'credentials' | 'lake' | 'telemetry' | 'logger'> & { readonly tail: ConstructorParameters<typeof LiveEvents>[0]['stream'] }): SourceApiDependencies {
+export function sourceApiDependencies(c: Pick<Composition, 'credentials' | 'lake' | 'telemetry' | 'logger'> & { readonly tail: StreamTail; readonly metrics: MetricsReader }): SourceApiDependencies {
   return {
     authenticator: new Authenticator(c.credentials),
     keys: new SourceKeys(c.credentials),
     live: new LiveEvents({ stream: c.tail, lake: c.lake }),
+    overview: new IntakeOverview(c.metrics),
     telemetry: c.telemetry,
     logger: c.logger,
   };
@@ -30,7 +35,8 @@ const notJson = (): SourceApiError => new SourceApiError(400, 'the body must be 
 
 /**
  * The source API (docs/api.md): each source's write keys (list, make one whose secret is shown
- * once, revoke one), and the live view of what intake accepts and refuses. Admin tokens only.
+ * once, revoke one), the live view of what intake accepts and refuses, and the overview of the
+ * last minutes' counts. Admin tokens only.
  */
 export function createSourceApiHandler(deps: SourceApiDependencies): HttpHandler {
   return adminApiHandler({
@@ -51,6 +57,8 @@ export function createSourceApiHandler(deps: SourceApiDependencies): HttpHandler
           return json(200, await deps.keys.revoke(sourceId, decodeURIComponent(params.keyHash ?? '')));
         case 'liveEvents':
           return json(200, await deps.live.read(query.cursor), { 'cache-control': 'no-store' });
+        case 'overview':
+          return json(200, await deps.overview.read(query.minutes === undefined ? undefined : Number(query.minutes)), { 'cache-control': 'no-store' });
         default:
           return undefined;
       }
@@ -58,6 +66,7 @@ export function createSourceApiHandler(deps: SourceApiDependencies): HttpHandler
     expected: (error) => {
       if (error instanceof SourceApiError) return json(error.status, { error: error.message, details: error.details });
       if (error instanceof InvalidLiveCursorError) return json(400, errorBody(error.message, 'cursor'));
+      if (error instanceof OverviewRangeError) return json(400, errorBody(error.message, 'minutes'));
       return undefined;
     },
   });
@@ -74,6 +83,7 @@ export const handler = lambdaHandler(() => {
         credentials: credentialStore(config, dynamoDbClient(config)),
         lake: lakeStore(config),
         tail: streamTail(config, kinesisClient(config)),
+        metrics: cloudWatchMetrics(),
       }),
     ),
   };

@@ -279,6 +279,23 @@ describe('the web console', () => {
     await page.context().close();
   });
 
+  it('shows the last hour on the overview: events per minute, refusals by field, segment sizes', async () => {
+    const page = await consolePage();
+    const problems = failedRequests(page);
+    await page.goto(`${runtime.url}/console/#/overview`);
+    await signIn(page, 'dev-admin-token');
+    await page.getByRole('img', { name: /Events per minute over the last 60 minutes/ }).waitFor();
+    // The refused event of the live view's test, and the visitor's events, are counted.
+    expect(await page.getByRole('definition').first().textContent()).toMatch(/^\d+$/);
+    expect(await page.getByLabel('Refused events by field').textContent()).toContain('event');
+    expect(await page.getByText(/\d+ accepted, \d+ refused/).textContent()).not.toContain(' 0 accepted');
+    expect(await page.getByLabel('Members by segment').textContent()).toContain('Big spenders');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: join(docsImages, 'console-overview.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('makes a write key for a source, shown once with the SDK snippets filled in, and revokes it', async () => {
     const page = await consolePage();
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: runtime.url });

@@ -271,6 +271,8 @@ describe('CdpStack', () => {
     const s3 = policyStatementsOf('SourceApiFunction').filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')));
     expect(s3.map((st) => [st.Action, JSON.stringify(st).includes('rejected/')])).toEqual([['s3:GetObject', true], ['s3:ListBucket', true]]);
     expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem']);
+    // The overview reads counters only.
+    expect(actions.filter((a) => a.startsWith('cloudwatch:')).sort()).toEqual(['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics']);
   });
 
   it('serves the console from a private bucket through CloudFront only, over HTTPS with security headers, and the API on its origin under /v1/*', () => {

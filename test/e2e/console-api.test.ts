@@ -91,6 +91,22 @@ describe('the live view of intake', () => {
   });
 });
 
+describe('the overview', () => {
+  it('counts the last minutes of intake by minute, refusals by field, and publishing by destination; refuses a window out of range', async () => {
+    expect((await send('dev-write-key', { userId: `o-${run}`, event: 'Counted' })).status).toBe(200);
+    expect((await send('dev-write-key', { userId: `o-${run}` })).status).toBe(400);
+    const overview = (await (await admin('/v1/overview?minutes=15')).json()) as { perMinute: Array<{ at: string; accepted: number; refused: number }>; refusedByField: Record<string, number> };
+    expect(overview.perMinute).toHaveLength(15);
+    const totals = overview.perMinute.reduce((t, m) => ({ accepted: t.accepted + m.accepted, refused: t.refused + m.refused }), { accepted: 0, refused: 0 });
+    expect(totals.accepted).toBeGreaterThanOrEqual(1);
+    expect(totals.refused).toBeGreaterThanOrEqual(1);
+    expect(overview.refusedByField.event).toBeGreaterThanOrEqual(1);
+    const wrong = await admin('/v1/overview?minutes=3');
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toMatchObject({ details: [{ field: 'minutes' }] });
+  });
+});
+
 describe('the segment preview', () => {
   it('counts the people a condition names now, from the lake, and refuses a wrong condition by its path', async () => {
     expect((await send('dev-write-key', { userId: `buyer-${run}`, event: 'Order Completed', properties: { revenue: 30 } })).status).toBe(200);
