@@ -53,7 +53,7 @@ import { DynamoDbDestinationStore } from './adapters/aws/dynamodb-destination-st
 import { EventBridgeEventBus } from './adapters/aws/eventbridge-event-bus.js';
 import { EventBridgeDestinationRouting, RoutingSettingsSchema, type RoutingSettings } from './adapters/aws/eventbridge-destination-routing.js';
 import type { DestinationRouting } from './ports/destination-store.js';
-import type { EventBus } from './ports/event-bus.js';
+import type { DeliveryDeadLetters, EventBus } from './ports/event-bus.js';
 import { Publisher } from './use-cases/publisher.js';
 import { DestinationService } from './use-cases/destinations.js';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -64,6 +64,7 @@ import { PrivacyTiming } from './contracts.js';
 import { DynamoDbPrivacyStore } from './adapters/aws/dynamodb-privacy-store.js';
 import { SecretsManagerSalt } from './adapters/aws/secrets-manager-salt.js';
 import { SqsHeldDeliveries } from './adapters/aws/sqs-held-deliveries.js';
+import { SqsDeliveryDeadLetters } from './adapters/aws/destination-dead-letters.js';
 import { StaticSalt } from './adapters/local/static-salt.js';
 import type { ExportLinks, SaltSource } from './ports/privacy-salt.js';
 import type { HeldDeliveries } from './ports/event-bus.js';
@@ -321,6 +322,8 @@ export function privacyService(c: Pick<Composition, 'privacy' | 'salt' | 'lake' 
 }
 
 /** The activation dead-letter queues as held deliveries (AWS). */
+/** The destinations' dead-letter queues (AWS), redriven onto `bus`. */
+export const sqsDeliveryDeadLetters = (config: RuntimeConfig, bus: EventBus): DeliveryDeadLetters => new SqsDeliveryDeadLetters(new SQSClient({}), config.deliveryDeadLetterQueues ?? {}, bus);
 export const sqsHeldDeliveries = (config: RuntimeConfig): HeldDeliveries => new SqsHeldDeliveries(new SQSClient({}), config.deliveryDeadLetterQueues ?? {});
 
 /** The privacy worker; locally the runtime passes its bus as the announcer and held deliveries, and a short settle time. */
@@ -509,11 +512,17 @@ export function publisher(
   });
 }
 
-export function destinationService(c: Pick<Composition, 'config'> & { readonly destinations: DynamoDbDestinationStore }, routing: DestinationRouting, bus: EventBus): DestinationService {
+export function destinationService(
+  c: Pick<Composition, 'config'> & { readonly destinations: DynamoDbDestinationStore },
+  routing: DestinationRouting,
+  bus: EventBus,
+  deadLetters: DeliveryDeadLetters,
+): DestinationService {
   return new DestinationService({
     store: c.destinations,
     routing,
     bus,
+    deadLetters,
     declared: c.config.declaredDestinations ?? [],
     webhooks: webhookPolicy(c.config),
     now: () => new Date(),

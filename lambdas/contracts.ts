@@ -428,6 +428,8 @@ export const HttpRoutes: readonly HttpRoute[] = [
   { method: 'PUT', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'putDestination' },
   { method: 'DELETE', path: '/v1/destinations/{id}', handler: 'destinations', auth: 'admin', operation: 'deleteDestination' },
   { method: 'POST', path: '/v1/destinations/{id}/test', handler: 'destinations', auth: 'admin', operation: 'testDestination' },
+  { method: 'POST', path: '/v1/destinations/{id}/redrive', handler: 'destinations', auth: 'admin', operation: 'redriveDestination' },
+  { method: 'GET', path: '/v1/destination-dead-letters', handler: 'destinations', auth: 'admin', operation: 'listDeadLetters' },
   { method: 'POST', path: '/v1/privacy/requests', handler: 'privacy', auth: 'admin', operation: 'createPrivacyRequest' },
   { method: 'GET', path: '/v1/privacy/requests/{id}', handler: 'privacy', auth: 'admin', operation: 'getPrivacyRequest' },
   { method: 'GET', path: '/v1/privacy/requests/{id}/export', handler: 'privacy', auth: 'admin', operation: 'getPrivacyExport' },

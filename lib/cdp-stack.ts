@@ -210,11 +210,22 @@ export class CdpStack extends Stack {
       invocationRoleArn: activation.invocationRole.roleArn,
       invocationRateLimitPerSecond: activation.webhookRateLimitPerSecond,
     };
+    // Every destination's dead letters: its own queue when declared, the shared one when made through the API.
+    const deliveryQueues = { ...activation.deadLetterQueues, '(api-managed)': activation.runtimeDeadLetterQueue };
+    const deliveryQueueUrls = JSON.stringify(Object.fromEntries(Object.entries(deliveryQueues).map(([id, queue]) => [id, queue.queueUrl])));
     const destinationFunction = new ProjectFunction(this, 'DestinationApi', {
       handlerFile: 'destinations',
-      environment: { ...environment, [Env.declaredDestinations]: declaredDestinations, [Env.destinationRouting]: JSON.stringify(routing), [Env.eventBusName]: activation.bus.eventBusName },
+      environment: {
+        ...environment,
+        [Env.declaredDestinations]: declaredDestinations,
+        [Env.destinationRouting]: JSON.stringify(routing),
+        [Env.eventBusName]: activation.bus.eventBusName,
+        [Env.deliveryDeadLetterQueues]: deliveryQueueUrls,
+      },
       timeout: Duration.seconds(29),
     });
+    // Counting and redriving dead letters (GET /v1/destination-dead-letters, POST /v1/destinations/{id}/redrive).
+    for (const queue of Object.values(deliveryQueues)) queue.grantConsumeMessages(destinationFunction.function);
     credentials.table.grant(destinationFunction.function, 'dynamodb:GetItem');
     grantPartitionItems(destinationFunction.function, profiles.table, DestinationPartitionKey, ['GetItem', 'Query', 'PutItem', 'DeleteItem']);
     grantDestinationRouting(this, destinationFunction, activation);
@@ -228,7 +239,7 @@ export class CdpStack extends Stack {
     grantObjectAccess(privacyFunction.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.privacyAuditPrefix);
     grantObjectAccess(privacyFunction.function, storage.lakeBucket, ['s3:GetObject'], LakeLayout.privacyExportsPrefix);
     readSalt(privacyFunction.function);
-    const heldDeliveries = { ...activation.deadLetterQueues, '(api-managed)': activation.runtimeDeadLetterQueue };
+    const heldDeliveries = deliveryQueues;
     const privacyWorker = new ScheduledFunction(this, 'PrivacyWorker', {
       handlerFile: 'privacy-worker',
       environment: {
@@ -237,7 +248,7 @@ export class CdpStack extends Stack {
         [Env.declaredDestinations]: declaredDestinations,
         [Env.lakeVersioned]: 'true',
         [Env.queryResultsBucket]: storage.queryResultsBucket.bucketName,
-        [Env.deliveryDeadLetterQueues]: JSON.stringify(Object.fromEntries(Object.entries(heldDeliveries).map(([id, queue]) => [id, queue.queueUrl]))),
+        [Env.deliveryDeadLetterQueues]: deliveryQueueUrls,
       },
       every: Duration.minutes(PrivacyTiming.scheduleMinutes),
       timeout: Duration.seconds(PrivacyTiming.timeoutSeconds),

@@ -5,7 +5,7 @@ import type { ActivationEvent } from '../lambdas/domain/activation-events.js';
 import { rulePattern, type Destination, type DestinationSecret } from '../lambdas/domain/destinations.js';
 import { matchesEventPattern } from '../lambdas/domain/event-pattern.js';
 import type { DestinationRouting } from '../lambdas/ports/destination-store.js';
-import type { EventBus, HeldDeliveries, PutOutcome } from '../lambdas/ports/event-bus.js';
+import type { DeliveryDeadLetters, EventBus, HeldDeliveries, PutOutcome } from '../lambdas/ports/event-bus.js';
 import type { AppLogger } from '../lambdas/ports/logger.js';
 import type { Telemetry } from '../lambdas/ports/telemetry.js';
 import { backoffDelay } from '../lambdas/support/retry.js';
@@ -83,7 +83,7 @@ const fileKey = (eventId: string): string => createHash('sha256').update(eventId
  * EventBridge connection does), `pending/<destination>/<due>-<key>.json`,
  * `delivered/<destination>/<key>`, `dead-letters/<destination>/<key>.json`.
  */
-export class LocalEventBus implements EventBus, DestinationRouting, HeldDeliveries {
+export class LocalEventBus implements EventBus, DestinationRouting, HeldDeliveries, DeliveryDeadLetters {
   private routes = new Map<string, Route>();
   private readonly retry: LocalBusRetry;
   private timer: NodeJS.Timeout | undefined;
@@ -315,6 +315,17 @@ export class LocalEventBus implements EventBus, DestinationRouting, HeldDeliveri
       }
     }
     return removed;
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const letter of await this.deadLetters()) counts[letter.destinationId] = (counts[letter.destinationId] ?? 0) + 1;
+    return counts;
+  }
+
+  /** Moves a destination's dead letters back to pending; the next delivery round picks them up. */
+  async redrive(destinationId: string): Promise<number> {
+    return (await redriveBusDeadLetters(this.options.directory, { destination: destinationId }))[destinationId] ?? 0;
   }
 
   /** Dead letters waiting, per destination. */

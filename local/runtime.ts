@@ -168,7 +168,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
   // The bus and its publisher: the outbox feed to the destinations (docs/activation.md).
   const bus = new LocalEventBus({ directory: join(settings.dataDir, 'bus'), logger: composition.logger, telemetry, retry: settings.busRetry });
   await bus.start();
-  const destinationHandler = wrap('destinations', createDestinationApiHandler(destinationApiDependencies(composition, bus, bus)));
+  const destinationHandler = wrap('destinations', createDestinationApiHandler(destinationApiDependencies(composition, bus, bus, bus)));
   const publisherHandler = wrap(
     'publisher',
     createPublisherHandler(publisher(composition, bus, { definitionsMaxAgeMs: settings.segmentTiming.definitionsMaxAgeMs }), LocalPublisherBudgetMs, settings.publisherIntervalMs),

@@ -21,6 +21,11 @@ const examplePattern = { 'detail-type': ['Segment Entered', 'Segment Exited'] };
 /** Where activation events go: webhooks made here, and destinations declared in the stack (read-only). */
 export function Destinations() {
   const destinations = useLoad(() => api<{ destinations: Destination[] }>('/v1/destinations'), []);
+  const letters = useLoad(() => api<{ deadLetters: Record<string, number> }>('/v1/destination-dead-letters'), []);
+  const changed = () => {
+    destinations.reload();
+    letters.reload();
+  };
   const [editing, setEditing] = useState<Destination | 'new' | undefined>();
   return (
     <section aria-labelledby="destinations-title">
@@ -44,18 +49,55 @@ export function Destinations() {
       <LoadState load={destinations} loading="Loading destinations…" />
       {destinations.state === 'ready' && destinations.value.destinations.length === 0 ? <p class="help">No destinations yet: add a webhook to send segment changes somewhere.</p> : null}
       {destinations.state === 'ready'
-        ? destinations.value.destinations.map((d) => <DestinationCard destination={d} key={d.id} onEdit={() => setEditing(d)} onChanged={destinations.reload} />)
+        ? destinations.value.destinations.map((d) => (
+            <DestinationCard
+              destination={d}
+              key={d.id}
+              deadLetters={letters.state === 'ready' ? letters.value.deadLetters : {}}
+              onEdit={() => setEditing(d)}
+              onChanged={changed}
+              onRedriven={letters.reload}
+            />
+          ))
         : null}
+      {letters.state === 'ready' && (letters.value.deadLetters['(api-managed)'] ?? 0) > 0 ? (
+        <p class="help">
+          {letters.value.deadLetters['(api-managed)']} dead letters wait in the queue destinations made here share (AWS counts them together): redrive each destination to put its own back.
+        </p>
+      ) : null}
     </section>
   );
 }
 
-function DestinationCard({ destination, onEdit, onChanged }: { destination: Destination; onEdit: () => void; onChanged: () => void }) {
+function DestinationCard({
+  destination,
+  deadLetters,
+  onEdit,
+  onChanged,
+  onRedriven,
+}: {
+  destination: Destination;
+  deadLetters: Readonly<Record<string, number>>;
+  onEdit: () => void;
+  onChanged: () => void;
+  /** Only the counts are read again, so the card (and its message) stays. */
+  onRedriven: () => void;
+}) {
+  const waiting = deadLetters[destination.id] ?? 0;
   const [message, setMessage] = useState<{ text: string; error: boolean } | undefined>();
   const sendTest = async () => {
     try {
       const sent = await api<{ eventId: string; sentAt: string }>(`/v1/destinations/${encodeURIComponent(destination.id)}/test`, { method: 'POST' });
       setMessage({ text: `Test event ${sent.eventId} sent at ${when(sent.sentAt)}.`, error: false });
+    } catch (error) {
+      setMessage({ text: describeError(error), error: true });
+    }
+  };
+  const redrive = async () => {
+    try {
+      const { redriven } = await api<{ redriven: number }>(`/v1/destinations/${encodeURIComponent(destination.id)}/redrive`, { method: 'POST' });
+      setMessage({ text: `${redriven} dead ${redriven === 1 ? 'letter' : 'letters'} put back for delivery.`, error: false });
+      onRedriven();
     } catch (error) {
       setMessage({ text: describeError(error), error: true });
     }
@@ -93,7 +135,13 @@ function DestinationCard({ destination, onEdit, onChanged }: { destination: Dest
           </>
         ) : null}
       </p>
+      <p data-testid={`dead-letters-${destination.id}`} class={waiting > 0 ? 'error' : 'help'}>
+        {waiting > 0 ? `${waiting} dead ${waiting === 1 ? 'letter' : 'letters'}: events it gave up on after its retries.` : 'No dead letters.'}
+      </p>
       <p class="row">
+        <button type="button" class="secondary" onClick={() => void redrive()}>
+          Redrive<span class="visually-hidden"> {destination.id}</span>
+        </button>
         <button type="button" class="secondary" onClick={() => void sendTest()}>
           Send test event<span class="visually-hidden"> to {destination.id}</span>
         </button>

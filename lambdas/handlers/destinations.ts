@@ -1,5 +1,5 @@
-import { configFromEnvironment, credentialStore, destinationService, destinationStore, dynamoDbClient, eventBridgeBus, eventBridgeRouting, lambdaObservability, type Composition } from '../composition.js';
-import type { EventBus } from '../ports/event-bus.js';
+import { configFromEnvironment, credentialStore, destinationService, destinationStore, dynamoDbClient, eventBridgeBus, eventBridgeRouting, lambdaObservability, sqsDeliveryDeadLetters, type Composition } from '../composition.js';
+import type { DeliveryDeadLetters, EventBus } from '../ports/event-bus.js';
 import type { DestinationRouting } from '../ports/destination-store.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { Telemetry } from '../ports/telemetry.js';
@@ -17,8 +17,13 @@ export interface DestinationApiDependencies {
 }
 
 /** The destination API's dependencies from a composition, routing on and testing through the given bus (EventBridge in AWS, the local bus locally). */
-export function destinationApiDependencies(c: Pick<Composition, 'credentials' | 'config' | 'telemetry' | 'logger' | 'destinations'>, routing: DestinationRouting, bus: EventBus): DestinationApiDependencies {
-  return { authenticator: new Authenticator(c.credentials), service: destinationService(c, routing, bus), telemetry: c.telemetry, logger: c.logger };
+export function destinationApiDependencies(
+  c: Pick<Composition, 'credentials' | 'config' | 'telemetry' | 'logger' | 'destinations'>,
+  routing: DestinationRouting,
+  bus: EventBus,
+  deadLetters: DeliveryDeadLetters,
+): DestinationApiDependencies {
+  return { authenticator: new Authenticator(c.credentials), service: destinationService(c, routing, bus, deadLetters), telemetry: c.telemetry, logger: c.logger };
 }
 
 const notJson = (): DestinationApiError =>
@@ -46,6 +51,10 @@ export function createDestinationApiHandler(deps: DestinationApiDependencies): H
           return { statusCode: 204 };
         case 'testDestination':
           return json(202, await deps.service.sendTest(id));
+        case 'listDeadLetters':
+          return json(200, { deadLetters: await deps.service.deadLetterCounts() });
+        case 'redriveDestination':
+          return json(200, await deps.service.redrive(id));
         default:
           return undefined;
       }
@@ -63,5 +72,6 @@ export const handler = lambdaHandler(() => {
   const observability = lambdaObservability(config);
   const dynamodb = dynamoDbClient(config);
   const composition = { ...observability, config, credentials: credentialStore(config, dynamodb), destinations: destinationStore(config, dynamodb) };
-  return { ...observability, handler: createDestinationApiHandler(destinationApiDependencies(composition, eventBridgeRouting(config), eventBridgeBus(config))) };
+  const bus = eventBridgeBus(config);
+  return { ...observability, handler: createDestinationApiHandler(destinationApiDependencies(composition, eventBridgeRouting(config), bus, sqsDeliveryDeadLetters(config, bus))) };
 });

@@ -20,3 +20,15 @@ export interface HeldDeliveries {
   /** Removes held events about any of these profiles (`detail.profileId`); how many. */
   eraseProfiles(profileIds: ReadonlySet<string>): Promise<number>;
 }
+
+/** What the destinations gave up on (their dead letters), and putting it back on the bus. */
+export interface DeliveryDeadLetters {
+  /**
+   * How many each destination holds. In AWS the count is SQS's (approximate), and destinations
+   * made through the API share one queue, counted under `(api-managed)`.
+   */
+  counts(): Promise<Record<string, number>>;
+  /** Puts one destination's dead letters back on the bus, for it only; how many. */
+  redrive(destinationId: string): Promise<number>;
+}
+

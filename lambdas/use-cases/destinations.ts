@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { testEvent } from '../domain/activation-events.js';
-import type { EventBus } from '../ports/event-bus.js';
+import type { DeliveryDeadLetters, EventBus } from '../ports/event-bus.js';
 import { DomainError, type ValidationIssue } from '../domain/errors.js';
 import { DestinationError, parseDestination, rulePattern, type Destination, type WebhookPolicy } from '../domain/destinations.js';
 import type { EventPattern } from '../domain/event-pattern.js';
@@ -31,6 +31,8 @@ export interface DestinationServiceDependencies {
   readonly routing: DestinationRouting;
   /** Where test events are put. */
   readonly bus: EventBus;
+  /** What the destinations gave up on. */
+  readonly deadLetters: DeliveryDeadLetters;
   /** Destinations declared in the stack's config file: listed, but read-only here. @default none */
   readonly declared?: readonly Destination[];
   readonly webhooks: WebhookPolicy;
@@ -107,6 +109,17 @@ export class DestinationService {
     const [outcome] = await this.deps.bus.putEvents([testEvent(id, sentAt, eventId)]);
     if (!outcome?.ok) throw new DestinationApiError(503, `the bus did not take the test event (${outcome?.code ?? 'no answer'}); try again`);
     return { eventId, sentAt: sentAt.toISOString() };
+  }
+
+  /** Dead letters waiting, by destination (docs/activation.md: in AWS, API-managed destinations share one queue). */
+  async deadLetterCounts(): Promise<Record<string, number>> {
+    return this.deps.deadLetters.counts();
+  }
+
+  /** Puts one destination's dead letters back on the bus, for it only. */
+  async redrive(id: string): Promise<{ redriven: number }> {
+    await this.get(id);
+    return { redriven: await this.deps.deadLetters.redrive(id) };
   }
 
   async delete(id: string): Promise<void> {

@@ -51,7 +51,8 @@ async function signIn(page: Page, token: string): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(docsImages, { recursive: true });
-  runtime = await startRuntimeProcess(dataDir, { CDP_RESOLVER_BATCH_WINDOW_MS: '200', CDP_ARCHIVER_BATCH_WINDOW_MS: '300' });
+  // A destination gives up after two attempts, so the dead-letter scenario takes a second, not a day.
+  runtime = await startRuntimeProcess(dataDir, { CDP_RESOLVER_BATCH_WINDOW_MS: '200', CDP_ARCHIVER_BATCH_WINDOW_MS: '300', CDP_BUS_MAX_ATTEMPTS: '2', CDP_BUS_BASE_DELAY_MS: '50', CDP_BUS_MAX_DELAY_MS: '200' });
   browser = await launchBrowser();
   // A visitor on two devices who signs in on both and orders: two profiles merged into one.
   const analytics = new Analytics({ writeKey: 'dev-write-key', host: runtime.url, flushAt: 20, flushInterval: 50 });
@@ -356,6 +357,37 @@ describe('the web console', () => {
       page.once('dialog', (dialog) => void dialog.accept());
       await page.getByRole('button', { name: `Delete crm-${run}` }).click();
       await expect.poll(() => page.getByRole('heading', { name: `crm-${run}` }).count()).toBe(0);
+      await page.context().close();
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('shows a destination\'s dead letters and redrives them once the webhook is back', async () => {
+    // Down for its first two requests (both attempts of the test event), then up.
+    const receiver = await startWebhookReceiver({ answer: (_path, previous) => (previous < 2 ? 503 : 200) });
+    try {
+      const put = await fetch(`${runtime.url}/v1/destinations/flaky-${run}`, {
+        method: 'PUT',
+        headers: { authorization: 'Bearer dev-admin-token', 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'webhook', url: `${receiver.url}/flaky`, pattern: { 'detail-type': ['Profile Merged'] } }),
+      });
+      expect(put.status).toBe(201);
+      const page = await consolePage();
+      await page.goto(`${runtime.url}/console/#/destinations`);
+      await signIn(page, 'dev-admin-token');
+      await page.getByRole('button', { name: `Send test event to flaky-${run}` }).click();
+      await expect.poll(() => receiver.deliveries.filter((d) => d.path === '/flaky').length, { timeout: 15_000 }).toBe(2);
+      // Given up on after its two attempts: a dead letter, which the page shows once it is opened again.
+      const deadLetters = async () => ((await (await fetch(`${runtime.url}/v1/destination-dead-letters`, { headers: { authorization: 'Bearer dev-admin-token' } })).json()) as { deadLetters: Record<string, number> }).deadLetters;
+      await expect.poll(async () => (await deadLetters())[`flaky-${run}`], { timeout: 15_000 }).toBe(1);
+      await page.reload();
+      await expect.poll(() => page.getByTestId(`dead-letters-flaky-${run}`).textContent()).toContain('1 dead letter');
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.getByRole('button', { name: `Redrive flaky-${run}` }).click();
+      await page.getByRole('status').filter({ hasText: '1 dead letter put back' }).waitFor({ timeout: 10_000 });
+      await expect.poll(() => receiver.accepted('/flaky').map((d) => d.event['detail-type']), { timeout: 15_000 }).toEqual(['CDP Test Event']);
+      await expect.poll(() => page.getByTestId(`dead-letters-flaky-${run}`).textContent()).toBe('No dead letters.');
       await page.context().close();
     } finally {
       await receiver.close();

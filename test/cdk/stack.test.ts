@@ -259,10 +259,13 @@ describe('CdpStack', () => {
     });
   });
 
-  it('lets the destination API put test events on the bus', () => {
+  it('lets the destination API put test events on the bus and consume its dead-letter queues', () => {
     const statements = policyStatementsOf('DestinationApiFunction').filter((st) => [st.Action].flat().includes('events:PutEvents'));
     expect(statements).toHaveLength(1);
     expect(JSON.stringify(statements[0]!.Resource)).toContain('ActivationBus');
+    // And read its dead letters back to count and redrive them.
+    const consume = policyStatementsOf('DestinationApiFunction').filter((st) => [st.Action].flat().includes('sqs:ReceiveMessage'));
+    expect(JSON.stringify(consume)).toContain('RuntimeDeadLetters');
   });
 
   it('lets the source API read the stream and the refusals, and write only credentials', () => {

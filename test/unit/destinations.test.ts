@@ -5,7 +5,7 @@ import type { DestinationRouting } from '../../lambdas/ports/destination-store.j
 import { DestinationService } from '../../lambdas/use-cases/destinations.js';
 import { testEvent, type ActivationEvent } from '../../lambdas/domain/activation-events.js';
 import { matchesEventPattern } from '../../lambdas/domain/event-pattern.js';
-import type { EventBus } from '../../lambdas/ports/event-bus.js';
+import type { DeliveryDeadLetters, EventBus } from '../../lambdas/ports/event-bus.js';
 import { destinationStoreContract } from '../contract/destination-store.js';
 
 destinationStoreContract('in memory', async () => new InMemoryDestinationStore());
@@ -82,7 +82,9 @@ describe('the destination service', () => {
     };
     const put: ActivationEvent[] = [];
     const bus: EventBus = { putEvents: async (events) => events.map((e) => (put.push(e), { ok: true as const })) };
-    return { applied, put, svc: new DestinationService({ store: new InMemoryDestinationStore(), routing, bus, declared, webhooks: aws, now: () => new Date(0) }) };
+    const letters: Record<string, number> = { crm: 2 };
+    const deadLetters: DeliveryDeadLetters = { counts: async () => ({ ...letters }), redrive: async (id) => { const n = letters[id] ?? 0; delete letters[id]; return n; } };
+    return { applied, put, svc: new DestinationService({ store: new InMemoryDestinationStore(), routing, bus, deadLetters, declared, webhooks: aws, now: () => new Date(0) }) };
   }
   const body = (value?: string) => ({ type: 'webhook', url: 'https://h.example.com', auth: { type: 'api_key', header: 'x-key', ...(value ? { value } : {}) }, pattern });
 
@@ -92,6 +94,11 @@ describe('the destination service', () => {
     const sent = await svc.sendTest('crm');
     expect(put).toEqual([expect.objectContaining({ 'detail-type': 'CDP Test Event', detail: expect.objectContaining({ destinationId: 'crm', eventId: sent.eventId, test: true }) })]);
     await expect(svc.sendTest('nope')).rejects.toMatchObject({ status: 404 });
+    // Its dead letters, counted and redriven; an unknown destination is a 404, not a silent 0.
+    expect(await svc.deadLetterCounts()).toEqual({ crm: 2 });
+    expect(await svc.redrive('crm')).toEqual({ redriven: 2 });
+    expect(await svc.deadLetterCounts()).toEqual({});
+    await expect(svc.redrive('nope')).rejects.toMatchObject({ status: 404 });
   });
 
   it('keeps the stored secret on a PUT without one, and asks for it when there is none to keep', async () => {
