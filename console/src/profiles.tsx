@@ -1,7 +1,7 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, type HistoryEntry, type MergeEntry, type ProfileView, type TimelineEvent } from './api.js';
 import { MergeGraph } from './merge-graph.js';
-import { describeError, useLoad, when, type Load } from './ui.js';
+import { describeError, useLoad, usePages, when, type Load } from './ui.js';
 
 const IdentifierTypes = ['email', 'user_id', 'anonymous_id', 'phone'] as const;
 
@@ -149,23 +149,8 @@ function Pairs({ values, empty, label }: { values: Readonly<Record<string, unkno
 
 /** The person's events from the lake, newest first, a page at a time. */
 function Timeline({ path }: { path: string }) {
-  const [events, setEvents] = useState<TimelineEvent[]>([]);
-  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
-  const [state, setState] = useState<'loading' | 'ready' | { error: string }>('loading');
-  const load = async (from?: string) => {
-    setState('loading');
-    try {
-      const page = await api<{ events: TimelineEvent[]; nextCursor: string | null }>(`${path}/events?limit=20${from ? `&cursor=${encodeURIComponent(from)}` : ''}`);
-      setEvents((shown) => (from ? [...shown, ...page.events] : page.events));
-      setCursor(page.nextCursor);
-      setState('ready');
-    } catch (error) {
-      setState({ error: describe(error) });
-    }
-  };
-  useEffect(() => {
-    void load();
-  }, [path]);
+  const timeline = usePages<TimelineEvent>((cursor) => `${path}/events?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, (page) => page.events as TimelineEvent[], [path], 'No profile has this identifier.');
+  const { items: events, state } = timeline;
   return (
     <>
       {state === 'ready' && events.length === 0 ? <p class="help">No events in the lake yet.</p> : null}
@@ -185,8 +170,8 @@ function Timeline({ path }: { path: string }) {
           {state.error}
         </p>
       ) : null}
-      {state === 'ready' && cursor ? (
-        <button type="button" onClick={() => void load(cursor)}>
+      {state === 'ready' && timeline.next ? (
+        <button type="button" onClick={timeline.more}>
           Older events
         </button>
       ) : null}

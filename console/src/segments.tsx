@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from './api.js';
 import { ConditionEditor, type Condition } from './condition-builder.js';
 import { CopyButton } from './sources.js';
-import { describeError, LoadState, useLoad, when, Problem } from './ui.js';
+import { describeError, LoadState, useLoad, usePages, when, Problem } from './ui.js';
 
 interface Segment {
   readonly id: string;
@@ -244,23 +244,12 @@ export function SegmentPage({ segmentId }: { segmentId: string }) {
 }
 
 function Members({ path, version }: { path: string; version: string }) {
-  const [members, setMembers] = useState<Array<{ profileId: string; since: string }>>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [state, setState] = useState<'loading' | 'ready' | { error: string }>('loading');
-  const load = async (from?: string) => {
-    setState('loading');
-    try {
-      const page = await api<{ members: Array<{ profileId: string; since: string }>; nextCursor: string | null }>(`${path}/members?limit=50${from ? `&cursor=${encodeURIComponent(from)}` : ''}`);
-      setMembers((shown) => (from ? [...shown, ...page.members] : page.members));
-      setCursor(page.nextCursor);
-      setState('ready');
-    } catch (error) {
-      setState({ error: describeError(error) });
-    }
-  };
-  useEffect(() => {
-    void load();
-  }, [path, version]);
+  const list = usePages<{ profileId: string; since: string }>(
+    (cursor) => `${path}/members?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    (page) => page.members as Array<{ profileId: string; since: string }>,
+    [path, version],
+  );
+  const { items: members, state } = list;
   return (
     <>
       <p class="help">From the lake: entries and exits recorded so far.</p>
@@ -281,12 +270,12 @@ function Members({ path, version }: { path: string; version: string }) {
         </p>
       ) : null}
       <p class="row">
-        {state === 'ready' && cursor ? (
-          <button type="button" class="secondary" onClick={() => void load(cursor)}>
+        {state === 'ready' && list.next ? (
+          <button type="button" class="secondary" onClick={list.more}>
             More members
           </button>
         ) : null}
-        <button type="button" class="secondary" onClick={() => void load()} disabled={state === 'loading'}>
+        <button type="button" class="secondary" onClick={list.reload} disabled={state === 'loading'}>
           Refresh members
         </button>
       </p>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from './api.js';
+import { api, ApiError } from './api.js';
 
 export type Load<T> = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ready'; value: T };
 
@@ -52,4 +52,34 @@ export function Problem({ message }: { message: string | undefined }) {
       {message}
     </p>
   ) : null;
+}
+
+/**
+ * A list the API serves a page at a time (`nextCursor`): the first page whenever `deps` change or
+ * `reload` is called, and the next page appended by `more`.
+ */
+export function usePages<T>(
+  path: (cursor: string | undefined) => string,
+  items: (page: Record<string, unknown>) => T[],
+  deps: readonly unknown[],
+  notFound?: string,
+): { items: T[]; state: 'loading' | 'ready' | { error: string }; next: string | null; more: () => void; reload: () => void } {
+  const [shown, setShown] = useState<T[]>([]);
+  const [next, setNext] = useState<string | null>(null);
+  const [state, setState] = useState<'loading' | 'ready' | { error: string }>('loading');
+  const load = async (from?: string) => {
+    setState('loading');
+    try {
+      const page = await api<Record<string, unknown> & { nextCursor: string | null }>(path(from));
+      setShown((before) => (from ? [...before, ...items(page)] : items(page)));
+      setNext(page.nextCursor);
+      setState('ready');
+    } catch (error) {
+      setState({ error: describeError(error, notFound) });
+    }
+  };
+  useEffect(() => {
+    void load();
+  }, deps);
+  return { items: shown, state, next, more: () => void load(next ?? undefined), reload: () => void load() };
 }
