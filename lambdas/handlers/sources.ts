@@ -67,6 +67,7 @@ export function createSourceApiHandler(deps: SourceApiDependencies): HttpHandler
       if (error instanceof SourceApiError) return json(error.status, { error: error.message, details: error.details });
       if (error instanceof InvalidLiveCursorError) return json(400, errorBody(error.message, 'cursor'));
       if (error instanceof OverviewRangeError) return json(400, errorBody(error.message, 'minutes'));
+      if (error instanceof URIError) return json(400, errorBody('the source id or key hash is not valid URL encoding', 'sourceId'));
       return undefined;
     },
   });

@@ -55,6 +55,9 @@ describe('the source API', () => {
     const badName = await admin(`/v1/sources/shop-${run}/write-keys`, { method: 'POST', body: JSON.stringify({ name: 42 }) });
     expect(await badName.json()).toMatchObject({ details: [{ field: 'name' }] });
     expect((await admin(`/v1/sources/shop-${run}/write-keys`, { method: 'POST', body: '[1]' })).status).toBe(400);
+    const badEncoding = await admin('/v1/sources/%E0%A4%A/write-keys', { method: 'POST', body: '{}' });
+    expect(badEncoding.status).toBe(400);
+    expect(await badEncoding.json()).toMatchObject({ details: [{ field: 'sourceId' }] });
   });
 });
 
