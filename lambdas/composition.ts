@@ -48,12 +48,12 @@ import { Segmenter } from './use-cases/segmenter.js';
 import type { LakeQueryJobs } from './ports/lake-query.js';
 import { ActivationTiming, SegmentTiming } from './contracts.js';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { Destination, WebhookPolicy } from './domain/destinations.js';
+import { destinationResourceName, type Destination, type WebhookPolicy } from './domain/destinations.js';
 import { DynamoDbDestinationStore } from './adapters/aws/dynamodb-destination-store.js';
 import { EventBridgeEventBus } from './adapters/aws/eventbridge-event-bus.js';
 import { EventBridgeDestinationRouting, RoutingSettingsSchema, type RoutingSettings } from './adapters/aws/eventbridge-destination-routing.js';
 import type { DestinationRouting } from './ports/destination-store.js';
-import type { DeliveryDeadLetters, EventBus } from './ports/event-bus.js';
+import type { DeliveryDeadLetters, DeliveryOutcomes, EventBus } from './ports/event-bus.js';
 import { Publisher } from './use-cases/publisher.js';
 import { DestinationService } from './use-cases/destinations.js';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -65,6 +65,7 @@ import { DynamoDbPrivacyStore } from './adapters/aws/dynamodb-privacy-store.js';
 import { SecretsManagerSalt } from './adapters/aws/secrets-manager-salt.js';
 import { SqsHeldDeliveries } from './adapters/aws/sqs-held-deliveries.js';
 import { SqsDeliveryDeadLetters } from './adapters/aws/destination-dead-letters.js';
+import { EventBridgeDeliveryOutcomes } from './adapters/aws/eventbridge-delivery-outcomes.js';
 import { StaticSalt } from './adapters/local/static-salt.js';
 import type { ExportLinks, SaltSource } from './ports/privacy-salt.js';
 import type { HeldDeliveries } from './ports/event-bus.js';
@@ -318,7 +319,7 @@ export function presignedExportLinks(config: RuntimeConfig, client = s3Client(co
 export const apiExportLinks: ExportLinks = { link: async (id) => ({ url: `/v1/privacy/requests/${encodeURIComponent(id)}/export` }) };
 
 export function privacyService(c: Pick<Composition, 'privacy' | 'salt' | 'lake' | 'config'>, exportLinks: ExportLinks): PrivacyService {
-  return new PrivacyService({ requests: c.privacy, salt: c.salt, lake: c.lake, exportLinks, config: c.config.profileConfig, now: () => new Date(), newId: () => randomUUID().replaceAll('-', '') });
+  return new PrivacyService({ requests: c.privacy, salt: c.salt, lake: c.lake, exportLinks, config: c.config.profileConfig, now: () => new Date(), newId: () => randomUUID().replaceAll('-', '').slice(0, 20) });
 }
 
 /** The activation dead-letter queues as held deliveries (AWS). */
@@ -512,17 +513,32 @@ export function publisher(
   });
 }
 
-export function destinationService(
-  c: Pick<Composition, 'config'> & { readonly destinations: DynamoDbDestinationStore },
-  routing: DestinationRouting,
-  bus: EventBus,
-  deadLetters: DeliveryDeadLetters,
-): DestinationService {
+/** What the destination API works through on the bus: EventBridge and SQS in AWS, the local bus locally. */
+export interface DestinationBus {
+  readonly routing: DestinationRouting;
+  /** Where test events go. */
+  readonly bus: EventBus;
+  readonly deadLetters: DeliveryDeadLetters;
+  readonly deliveries: DeliveryOutcomes;
+}
+
+/** The destination API's bus in AWS: rules and connections, the SQS dead-letter queues, and the rules' metrics. */
+export function eventBridgeDestinationBus(config: RuntimeConfig): DestinationBus {
+  const bus = eventBridgeBus(config);
+  const routing = config.destinationRouting;
+  if (!routing) throw new Error(`environment variable ${Env.destinationRouting} is not set`);
+  return {
+    routing: eventBridgeRouting(config),
+    bus,
+    deadLetters: sqsDeliveryDeadLetters(config, bus),
+    deliveries: new EventBridgeDeliveryOutcomes(new CloudWatchClient({}), routing.busName, (id) => destinationResourceName(routing.namePrefix, id)),
+  };
+}
+
+export function destinationService(c: Pick<Composition, 'config'> & { readonly destinations: DynamoDbDestinationStore }, on: DestinationBus): DestinationService {
   return new DestinationService({
     store: c.destinations,
-    routing,
-    bus,
-    deadLetters,
+    ...on,
     declared: c.config.declaredDestinations ?? [],
     webhooks: webhookPolicy(c.config),
     now: () => new Date(),

@@ -412,6 +412,7 @@ export const HttpRoutes: readonly HttpRoute[] = [
   { method: 'GET', path: '/v1/projects/{writeKey}/settings', handler: 'ingest', auth: 'write-key', operation: 'analyticsJsSettings' },
   // RudderStack's JS SDK's source configuration, at its configUrl: the write key travels as Basic auth or ?writeKey=.
   { method: 'GET', path: '/v1/sourceConfig', handler: 'ingest', auth: 'write-key', operation: 'rudderStackSourceConfig' },
+  { method: 'GET', path: '/v1/profile-count', handler: 'profiles', auth: 'admin', operation: 'countProfiles' },
   { method: 'GET', path: '/v1/profiles/{ref}', handler: 'profiles', auth: 'admin', operation: 'getProfile' },
   { method: 'GET', path: '/v1/profiles/{ref}/events', handler: 'profiles', auth: 'admin', operation: 'getProfileEvents' },
   { method: 'GET', path: '/v1/profiles/{ref}/merges', handler: 'profiles', auth: 'admin', operation: 'getProfileMerges' },
@@ -430,7 +431,9 @@ export const HttpRoutes: readonly HttpRoute[] = [
   { method: 'POST', path: '/v1/destinations/{id}/test', handler: 'destinations', auth: 'admin', operation: 'testDestination' },
   { method: 'POST', path: '/v1/destinations/{id}/redrive', handler: 'destinations', auth: 'admin', operation: 'redriveDestination' },
   { method: 'GET', path: '/v1/destination-dead-letters', handler: 'destinations', auth: 'admin', operation: 'listDeadLetters' },
+  { method: 'GET', path: '/v1/destination-deliveries', handler: 'destinations', auth: 'admin', operation: 'listDeliveries' },
   { method: 'POST', path: '/v1/privacy/requests', handler: 'privacy', auth: 'admin', operation: 'createPrivacyRequest' },
+  { method: 'GET', path: '/v1/privacy/requests', handler: 'privacy', auth: 'admin', operation: 'listPrivacyRequests' },
   { method: 'GET', path: '/v1/privacy/requests/{id}', handler: 'privacy', auth: 'admin', operation: 'getPrivacyRequest' },
   { method: 'GET', path: '/v1/privacy/requests/{id}/export', handler: 'privacy', auth: 'admin', operation: 'getPrivacyExport' },
   { method: 'GET', path: '/v1/sources', handler: 'sources', auth: 'admin', operation: 'listSources' },

@@ -231,11 +231,15 @@ export class CdpStack extends Stack {
     grantDestinationRouting(this, destinationFunction, activation);
     // Test events (POST /v1/destinations/{id}/test) go on the bus like any activation event.
     activation.bus.grantPutEventsTo(destinationFunction.function);
+    // Delivery outcomes (GET /v1/destination-deliveries) are the rules' metrics; CloudWatch's read actions take no resource narrower than *.
+    readMetrics(destinationFunction, ['cloudwatch:GetMetricData']);
 
     // Privacy: the request API, and the worker that carries requests out (docs/privacy.md).
     const privacyFunction = new ProjectFunction(this, 'PrivacyApi', { handlerFile: 'privacy', environment, timeout: Duration.seconds(29) });
     credentials.table.grant(privacyFunction.function, 'dynamodb:GetItem');
     grantPartitionItems(privacyFunction.function, profiles.table, [PrivacyPartitionKeys.requests, PrivacyPartitionKeys.openRequests], ['GetItem', 'PutItem']);
+    // Listing requests newest first (GET /v1/privacy/requests).
+    grantPartitionItems(privacyFunction.function, profiles.table, PrivacyPartitionKeys.requests, ['Query']);
     grantObjectAccess(privacyFunction.function, storage.lakeBucket, ['s3:PutObject'], LakeLayout.privacyAuditPrefix);
     grantObjectAccess(privacyFunction.function, storage.lakeBucket, ['s3:GetObject'], LakeLayout.privacyExportsPrefix);
     readSalt(privacyFunction.function);
@@ -262,12 +266,8 @@ export class CdpStack extends Stack {
     events.stream.grant(sourceFunction.function, 'kinesis:ListShards', 'kinesis:GetShardIterator', 'kinesis:GetRecords');
     grantObjectAccess(sourceFunction.function, storage.lakeBucket, ['s3:GetObject'], LakeLayout.rejectionsPrefix);
     grantPrefixListing(sourceFunction.function, storage.lakeBucket, LakeLayout.rejectionsPrefix);
-    // The console's overview reads the functions' counters back; CloudWatch's read actions take no resource narrower than *.
-    sourceFunction.function.addToRolePolicy(new PolicyStatement({ actions: ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'], resources: ['*'] }));
-    Validations.of(sourceFunction).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:GetMetricData and cloudwatch:ListMetrics support no resource-level permissions; they only read metrics, which hold counts, not people.',
-    });
+    // The console's overview reads the functions' counters back.
+    readMetrics(sourceFunction, ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics']);
 
     new ApiRoutes(this, 'Routes', {
       api: api.api,
@@ -378,6 +378,15 @@ function grantPrivacyWork(fn: ProjectFunction, on: { profiles: ITableV2; storage
  * and API destinations, all by the stack's name prefix; passing the invocation role; and the
  * Secrets Manager secrets EventBridge keeps connections' credentials in.
  */
+/** Lets a function read CloudWatch metrics. Its read actions take no resource narrower than *. */
+function readMetrics(fn: ProjectFunction, actions: readonly string[]): void {
+  fn.function.addToRolePolicy(new PolicyStatement({ actions: [...actions], resources: ['*'] }));
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: `${actions.join(' and ')} support no resource-level permissions; they only read metrics, which hold counts, not people.`,
+  });
+}
+
 function grantDestinationRouting(stack: Stack, fn: ProjectFunction, activation: ActivationBus): void {
   const prefix = activation.namePrefix;
   const role = fn.function;

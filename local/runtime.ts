@@ -18,6 +18,7 @@ import {
   type RuntimeConfig,
 } from '../lambdas/composition.js';
 import { hashSecret, type CredentialKind } from '../lambdas/domain/credentials.js';
+import { CountedDeliveryOutcomes } from '../lambdas/adapters/local/counted-delivery-outcomes.js';
 import { CountingTelemetry } from '../lambdas/adapters/local/counting-telemetry.js';
 import { createArchiverHandler } from '../lambdas/handlers/archiver.js';
 import { createImportHandler } from '../lambdas/handlers/importer.js';
@@ -168,7 +169,7 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
   // The bus and its publisher: the outbox feed to the destinations (docs/activation.md).
   const bus = new LocalEventBus({ directory: join(settings.dataDir, 'bus'), logger: composition.logger, telemetry, retry: settings.busRetry });
   await bus.start();
-  const destinationHandler = wrap('destinations', createDestinationApiHandler(destinationApiDependencies(composition, bus, bus, bus)));
+  const destinationHandler = wrap('destinations', createDestinationApiHandler(destinationApiDependencies(composition, { routing: bus, bus, deadLetters: bus, deliveries: new CountedDeliveryOutcomes(telemetry) })));
   const publisherHandler = wrap(
     'publisher',
     createPublisherHandler(publisher(composition, bus, { definitionsMaxAgeMs: settings.segmentTiming.definitionsMaxAgeMs }), LocalPublisherBudgetMs, settings.publisherIntervalMs),

@@ -16,15 +16,27 @@ interface Destination {
   readonly managedBy: 'api' | 'config';
 }
 
+/** What the bus counted for one destination (GET /v1/destination-deliveries). */
+export interface DeliveryOutcome {
+  readonly delivered: number;
+  readonly failedAttempts: number;
+  readonly deadLettered: number;
+}
+
 const examplePattern = { 'detail-type': ['Segment Entered', 'Segment Exited'] };
 
 /** Where activation events go: webhooks made here, and destinations declared in the stack (read-only). */
 export function Destinations() {
   const destinations = useLoad(() => api<{ destinations: Destination[] }>('/v1/destinations'), []);
   const letters = useLoad(() => api<{ deadLetters: Record<string, number> }>('/v1/destination-dead-letters'), []);
+  const deliveries = useLoad(() => api<{ deliveries: Record<string, DeliveryOutcome> }>('/v1/destination-deliveries?minutes=60'), []);
+  const countsChanged = () => {
+    letters.reload();
+    deliveries.reload();
+  };
   const changed = () => {
     destinations.reload();
-    letters.reload();
+    countsChanged();
   };
   const [editing, setEditing] = useState<Destination | 'new' | undefined>();
   return (
@@ -40,9 +52,12 @@ export function Destinations() {
           }}
         />
       ) : (
-        <p>
+        <p class="row">
           <button type="button" onClick={() => setEditing('new')}>
             New webhook
+          </button>
+          <button type="button" class="secondary" onClick={countsChanged}>
+            Refresh counts
           </button>
         </p>
       )}
@@ -54,9 +69,10 @@ export function Destinations() {
               destination={d}
               key={d.id}
               deadLetters={letters.state === 'ready' ? letters.value.deadLetters : {}}
+              delivery={deliveries.state === 'ready' ? deliveries.value.deliveries[d.id] : undefined}
               onEdit={() => setEditing(d)}
               onChanged={changed}
-              onRedriven={letters.reload}
+              onRedriven={countsChanged}
             />
           ))
         : null}
@@ -72,12 +88,15 @@ export function Destinations() {
 function DestinationCard({
   destination,
   deadLetters,
+  delivery,
   onEdit,
   onChanged,
   onRedriven,
 }: {
   destination: Destination;
   deadLetters: Readonly<Record<string, number>>;
+  /** The last hour's deliveries; absent while loading or when they could not be read. */
+  delivery: DeliveryOutcome | undefined;
   onEdit: () => void;
   onChanged: () => void;
   /** Only the counts are read again, so the card (and its message) stays. */
@@ -135,6 +154,11 @@ function DestinationCard({
           </>
         ) : null}
       </p>
+      {delivery ? (
+        <p data-testid={`deliveries-${destination.id}`} class={delivery.failedAttempts > 0 ? 'error' : 'help'}>
+          Last hour: {delivery.delivered} delivered · {delivery.failedAttempts} failed {delivery.failedAttempts === 1 ? 'attempt' : 'attempts'} · {delivery.deadLettered} given up on
+        </p>
+      ) : null}
       <p data-testid={`dead-letters-${destination.id}`} class={waiting > 0 ? 'error' : 'help'}>
         {waiting > 0 ? `${waiting} dead ${waiting === 1 ? 'letter' : 'letters'}: events it gave up on after its retries.` : 'No dead letters.'}
       </p>

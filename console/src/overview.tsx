@@ -1,4 +1,5 @@
 import { api } from './api.js';
+import type { DeliveryOutcome } from './destinations.js';
 import { LoadState, useLoad, when } from './ui.js';
 
 interface OverviewData {
@@ -20,14 +21,23 @@ interface SegmentSummary {
 export function Overview() {
   const overview = useLoad(() => api<OverviewData>('/v1/overview?minutes=60'), []);
   const segments = useLoad(() => api<{ segments: SegmentSummary[] }>('/v1/segments'), []);
+  const people = useLoad(() => api<{ profiles: number; identified: number }>('/v1/profile-count'), []);
+  const deliveries = useLoad(() => api<{ deliveries: Record<string, DeliveryOutcome> }>('/v1/destination-deliveries?minutes=60'), []);
   return (
     <section aria-labelledby="overview-title">
       <h1 id="overview-title">Overview</h1>
       <p class="row">
-        <button type="button" class="secondary" onClick={() => (overview.reload(), segments.reload())}>
+        <button type="button" class="secondary" onClick={() => (overview.reload(), segments.reload(), deliveries.reload(), people.reload())}>
           Refresh
         </button>
       </p>
+      <h2>Profiles</h2>
+      <LoadState load={people} loading="Counting profiles…" />
+      {people.state === 'ready' ? (
+        <p data-testid="profile-count">
+          <strong>{people.value.profiles}</strong> {people.value.profiles === 1 ? 'profile' : 'profiles'}, {people.value.identified} identified (known by more than an anonymous id)
+        </p>
+      ) : null}
       <LoadState load={overview} loading="Loading the last hour…" />
       {overview.state === 'ready' ? (
         <>
@@ -39,7 +49,12 @@ export function Overview() {
           <h2>Refused, by field</h2>
           <Counts counts={overview.value.refusedByField} empty="Nothing refused in the last hour." label="Refused events by field" />
           <h2>Destinations</h2>
-          <DestinationCounts published={overview.value.publishedByDestination} refused={overview.value.refusedByDestination} />
+          <DestinationCounts
+            published={overview.value.publishedByDestination}
+            refused={overview.value.refusedByDestination}
+            deliveries={deliveries.state === 'ready' ? deliveries.value.deliveries : {}}
+          />
+          {deliveries.state === 'error' ? <LoadState load={deliveries} loading="" /> : null}
         </>
       ) : null}
       <h2>Segment sizes</h2>
@@ -130,8 +145,17 @@ function Counts({ counts, empty, label }: { counts: Readonly<Record<string, numb
   );
 }
 
-function DestinationCounts({ published, refused }: { published: Readonly<Record<string, number>>; refused: Readonly<Record<string, number>> }) {
-  const ids = [...new Set([...Object.keys(published), ...Object.keys(refused)])].sort();
+function DestinationCounts({
+  published,
+  refused,
+  deliveries,
+}: {
+  published: Readonly<Record<string, number>>;
+  refused: Readonly<Record<string, number>>;
+  deliveries: Readonly<Record<string, DeliveryOutcome>>;
+}) {
+  const active = Object.entries(deliveries).filter(([, d]) => d.delivered + d.failedAttempts + d.deadLettered > 0).map(([id]) => id);
+  const ids = [...new Set([...Object.keys(published), ...Object.keys(refused), ...active])].sort();
   if (ids.length === 0) return <p class="help">No activation events in the last hour.</p>;
   return (
     <table>
@@ -140,6 +164,9 @@ function DestinationCounts({ published, refused }: { published: Readonly<Record<
         <tr>
           <th scope="col">Destination</th>
           <th scope="col">Published</th>
+          <th scope="col">Delivered</th>
+          <th scope="col">Failed attempts</th>
+          <th scope="col">Given up on</th>
           <th scope="col">Refused by the bus</th>
         </tr>
       </thead>
@@ -148,6 +175,9 @@ function DestinationCounts({ published, refused }: { published: Readonly<Record<
           <tr key={id}>
             <td>{id}</td>
             <td>{published[id] ?? 0}</td>
+            <td>{deliveries[id]?.delivered ?? 0}</td>
+            <td>{deliveries[id]?.failedAttempts ?? 0}</td>
+            <td>{deliveries[id]?.deadLettered ?? 0}</td>
             <td>{refused[id] ?? 0}</td>
           </tr>
         ))}

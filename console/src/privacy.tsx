@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from './api.js';
-import { describeError, when, Problem } from './ui.js';
+import { describeError, usePages, when, Problem } from './ui.js';
 
 interface PrivacyRequest {
   readonly id: string;
@@ -33,6 +33,11 @@ export function Privacy() {
   const [value, setValue] = useState('');
   const [lookup, setLookup] = useState('');
   const [problem, setProblem] = useState<string | undefined>();
+  const all = usePages<PrivacyRequest>(
+    (cursor) => `/v1/privacy/requests?limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    (page) => page.requests as PrivacyRequest[],
+    [],
+  );
   const follow = (id: string) => {
     const next = [id, ...ids.filter((known) => known !== id)].slice(0, 50);
     sessionStorage.setItem(RequestsKey, JSON.stringify(next));
@@ -46,6 +51,7 @@ export function Privacy() {
       setProblem(undefined);
       setValue('');
       follow(request.id);
+      all.reload();
     } catch (error) {
       setProblem(describeError(error));
     }
@@ -100,8 +106,56 @@ export function Privacy() {
           Follow
         </button>
       </form>
-      <h2>Requests</h2>
-      {ids.length === 0 ? <p class="help">No requests followed in this tab yet.</p> : ids.map((id) => <Receipt id={id} key={id} />)}
+      <h2>Receipts</h2>
+      {ids.length === 0 ? <p class="help">No receipts open: submit a request, or show one from the list below.</p> : ids.map((id) => <Receipt id={id} key={id} />)}
+      <h2>All requests</h2>
+      <p class="row">
+        <button type="button" class="secondary" onClick={all.reload}>
+          Refresh the list
+        </button>
+      </p>
+      {all.state === 'ready' && all.items.length === 0 ? <p class="help">No privacy requests yet.</p> : null}
+      {all.items.length > 0 ? (
+        <table>
+          <caption class="visually-hidden">Privacy requests, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Request</th>
+              <th scope="col">Type</th>
+              <th scope="col">By</th>
+              <th scope="col">Status</th>
+              <th scope="col">Asked</th>
+              <th scope="col">Finished</th>
+            </tr>
+          </thead>
+          <tbody>
+            {all.items.map((r) => (
+              <tr key={r.id}>
+                <td>
+                  <button type="button" class="link" onClick={() => follow(r.id)}>
+                    <span class="visually-hidden">Show the receipt of </span>
+                    <code>{r.id}</code>
+                  </button>
+                </td>
+                <td>{r.type}</td>
+                <td>{r.identifierType}</td>
+                <td>{r.status}</td>
+                <td>{when(r.createdAt)}</td>
+                <td>{r.finishedAt ? when(r.finishedAt) : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {all.state === 'loading' ? <p role="status">Loading requests…</p> : null}
+      {typeof all.state === 'object' ? <Problem message={all.state.error} /> : null}
+      {all.next && all.state === 'ready' ? (
+        <p>
+          <button type="button" class="secondary" onClick={all.more}>
+            More requests
+          </button>
+        </p>
+      ) : null}
     </section>
   );
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { ActivationSource, TestEventType } from './activation-events.js';
 import { DomainError, type ValidationIssue } from './errors.js';
@@ -13,6 +14,22 @@ import { validationIssues } from './validation.js';
 export const DestinationIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const DestinationTypes = ['webhook', 'sqs', 'lambda'] as const;
 export type DestinationType = (typeof DestinationTypes)[number];
+
+/** EventBridge names rules, API destinations and connections with at most 64 of `[.\-_A-Za-z0-9]`. */
+const MaxBusResourceName = 64;
+
+/**
+ * The name of a destination's rule (and API destination and connection) on the bus: the stack's
+ * prefix and the id, or, when that is too long, its start and a digest of the id after a `.`,
+ * which no id contains. The same function names declared and API-managed destinations, so a
+ * rule's metrics can be traced back to its destination.
+ */
+export function destinationResourceName(prefix: string, id: string): string {
+  const name = `${prefix}-${id}`;
+  if (name.length <= MaxBusResourceName) return name;
+  const digest = createHash('sha256').update(id).digest('hex').slice(0, 12);
+  return `${name.slice(0, MaxBusResourceName - digest.length - 1)}.${digest}`;
+}
 
 /** Most traits a destination may ask for: each is copied into every event it gets. */
 export const MaxDestinationTraits = 50;

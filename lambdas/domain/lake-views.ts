@@ -32,3 +32,12 @@ export const SegmentMembersViewSql = `SELECT segment_id, profile_id, "at" AS sin
     row_number() OVER (PARTITION BY c.segment_id, c.profile_id ORDER BY c."at" DESC, c.kind DESC) AS latest
   FROM ${Catalog.segmentChangesTable} c
 ) WHERE latest = 1 AND kind = 'entered'`;
+
+/**
+ * How many profiles the lake knows: the distinct owners in `identities`, and of those the ones
+ * with an identifier stronger than an anonymous id. A merged-away profile owns no identifier
+ * any more, and an erased person's rows are gone, so neither is counted.
+ */
+export const ProfileCountSql = `SELECT count(DISTINCT profile_id) AS profiles,
+  count(DISTINCT CASE WHEN NOT starts_with(identifier, 'anonymous_id:') THEN profile_id END) AS identified
+FROM ${Catalog.identitiesView}`;

@@ -88,6 +88,15 @@ export interface PrivacyRequest {
   work?: PrivacyWork;
 }
 
+/**
+ * A request id's unique part, ordered by time: the creation time in milliseconds as 9 base-36
+ * digits (fixed width, so text order is time order until the year 5188), then `random`. The store
+ * lists requests newest first by id alone.
+ */
+export function timeOrderedId(at: Date, random: string): string {
+  return `${at.getTime().toString(36).padStart(9, '0')}${random}`;
+}
+
 export function newPrivacyRequest(id: string, type: PrivacyRequestType, identifier: Identifier, subject: string, now: Date): PrivacyRequest {
   return {
     id,

@@ -1,10 +1,9 @@
-import { configFromEnvironment, credentialStore, destinationService, destinationStore, dynamoDbClient, eventBridgeBus, eventBridgeRouting, lambdaObservability, sqsDeliveryDeadLetters, type Composition } from '../composition.js';
-import type { DeliveryDeadLetters, EventBus } from '../ports/event-bus.js';
-import type { DestinationRouting } from '../ports/destination-store.js';
+import { configFromEnvironment, credentialStore, destinationService, destinationStore, dynamoDbClient, eventBridgeDestinationBus, lambdaObservability, type Composition, type DestinationBus } from '../composition.js';
 import type { AppLogger } from '../ports/logger.js';
 import type { Telemetry } from '../ports/telemetry.js';
 import { Authenticator } from '../use-cases/authenticate.js';
 import { DestinationApiError, type DestinationService } from '../use-cases/destinations.js';
+import { OverviewRangeError } from '../use-cases/overview.js';
 import { adminApiHandler } from './shared/admin.js';
 import { errorBody, json, jsonBody, type HttpHandler } from './shared/http.js';
 import { lambdaHandler } from './shared/lambda.js';
@@ -16,14 +15,9 @@ export interface DestinationApiDependencies {
   readonly logger: AppLogger;
 }
 
-/** The destination API's dependencies from a composition, routing on and testing through the given bus (EventBridge in AWS, the local bus locally). */
-export function destinationApiDependencies(
-  c: Pick<Composition, 'credentials' | 'config' | 'telemetry' | 'logger' | 'destinations'>,
-  routing: DestinationRouting,
-  bus: EventBus,
-  deadLetters: DeliveryDeadLetters,
-): DestinationApiDependencies {
-  return { authenticator: new Authenticator(c.credentials), service: destinationService(c, routing, bus, deadLetters), telemetry: c.telemetry, logger: c.logger };
+/** The destination API's dependencies from a composition, working on the given bus (EventBridge in AWS, the local bus locally). */
+export function destinationApiDependencies(c: Pick<Composition, 'credentials' | 'config' | 'telemetry' | 'logger' | 'destinations'>, on: DestinationBus): DestinationApiDependencies {
+  return { authenticator: new Authenticator(c.credentials), service: destinationService(c, on), telemetry: c.telemetry, logger: c.logger };
 }
 
 const notJson = (): DestinationApiError =>
@@ -35,7 +29,7 @@ export function createDestinationApiHandler(deps: DestinationApiDependencies): H
     handler: 'destinations',
     name: 'destination API',
     deps,
-    answer: async ({ event, operation, params }) => {
+    answer: async ({ event, operation, params, query }) => {
       const id = decodeURIComponent(params.id ?? '');
       switch (operation) {
         case 'listDestinations':
@@ -53,6 +47,8 @@ export function createDestinationApiHandler(deps: DestinationApiDependencies): H
           return json(202, await deps.service.sendTest(id));
         case 'listDeadLetters':
           return json(200, { deadLetters: await deps.service.deadLetterCounts() });
+        case 'listDeliveries':
+          return json(200, await deps.service.deliveryOutcomes(query.minutes === undefined ? undefined : Number(query.minutes)), { 'cache-control': 'no-store' });
         case 'redriveDestination':
           return json(200, await deps.service.redrive(id));
         default:
@@ -61,6 +57,7 @@ export function createDestinationApiHandler(deps: DestinationApiDependencies): H
     },
     expected: (error) => {
       if (error instanceof DestinationApiError) return json(error.status, { error: error.message, details: error.details });
+      if (error instanceof OverviewRangeError) return json(400, errorBody(error.message, 'minutes'));
       if (error instanceof URIError) return json(400, errorBody('the destination id is not valid URL encoding', 'id'));
       return undefined;
     },
@@ -72,6 +69,5 @@ export const handler = lambdaHandler(() => {
   const observability = lambdaObservability(config);
   const dynamodb = dynamoDbClient(config);
   const composition = { ...observability, config, credentials: credentialStore(config, dynamodb), destinations: destinationStore(config, dynamodb) };
-  const bus = eventBridgeBus(config);
-  return { ...observability, handler: createDestinationApiHandler(destinationApiDependencies(composition, eventBridgeRouting(config), bus, sqsDeliveryDeadLetters(config, bus))) };
+  return { ...observability, handler: createDestinationApiHandler(destinationApiDependencies(composition, eventBridgeDestinationBus(config))) };
 });

@@ -22,6 +22,13 @@ export function privacyApiDependencies(c: Pick<Composition, 'credentials' | 'pri
 const notJson = (): PrivacyApiError =>
   new PrivacyApiError(400, 'the body must be JSON: {"type": "erase", "identifier": {"type": "email", "value": "..."}}', [{ field: 'body', reason: 'is not valid JSON' }]);
 
+function limitOf(raw: string | undefined): number {
+  if (raw === undefined) return 25;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new PrivacyApiError(400, 'limit must be an integer from 1 to 100', [{ field: 'limit', reason: 'is out of range' }]);
+  return limit;
+}
+
 /**
  * The privacy API (docs/privacy.md): submit access, erase, suppress and unsuppress requests, and
  * follow them to their receipt. Admin tokens only. Identifiers in requests are never logged.
@@ -31,13 +38,15 @@ export function createPrivacyApiHandler(deps: PrivacyApiDependencies): HttpHandl
     handler: 'privacy',
     name: 'privacy API',
     deps,
-    answer: async ({ event, operation, params }) => {
+    answer: async ({ event, operation, params, query }) => {
       const id = decodeURIComponent(params.id ?? '');
       switch (operation) {
         case 'createPrivacyRequest': {
           const request = await deps.service.submit(jsonBody(event, notJson));
           return json(202, request, { location: `/v1/privacy/requests/${request.id}` });
         }
+        case 'listPrivacyRequests':
+          return json(200, await deps.service.list(limitOf(query.limit), query.cursor));
         case 'getPrivacyRequest':
           return json(200, await deps.service.get(id));
         case 'getPrivacyExport': {

@@ -80,6 +80,7 @@ export function createProfileApiHandler(deps: ProfileApiDependencies): HttpHandl
     name: 'profile API',
     deps,
     answer: async ({ event, operation, params, query }) => {
+      if (operation === 'countProfiles') return json(200, await deps.service.count(), { 'cache-control': 'no-store' });
       const ref = parseProfileRef(params.ref ?? '', deps.config);
       switch (operation) {
         case 'getProfile':

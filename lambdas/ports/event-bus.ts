@@ -32,3 +32,19 @@ export interface DeliveryDeadLetters {
   redrive(destinationId: string): Promise<number>;
 }
 
+
+/** What became of the deliveries to one destination over a window. */
+export interface DeliveryOutcome {
+  /** Attempts the destination accepted. */
+  readonly delivered: number;
+  /** Attempts that failed (each is retried until the retry policy gives up). */
+  readonly failedAttempts: number;
+  /** Events given up on and kept as dead letters. */
+  readonly deadLettered: number;
+}
+
+/** Delivery attempts by destination, as the bus counts them: EventBridge's rule metrics in AWS, the local bus's counters locally. */
+export interface DeliveryOutcomes {
+  /** Each given destination's outcome over `[from, to)`; all zeros for one that had no deliveries. */
+  outcomes(destinationIds: readonly string[], from: Date, to: Date): Promise<Record<string, DeliveryOutcome>>;
+}

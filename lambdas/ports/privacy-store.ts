@@ -45,4 +45,6 @@ export interface PrivacyRequestStore {
   update(request: PrivacyRequest, revision: number): Promise<void>;
   /** Ids of requests not finished yet, oldest first. */
   open(limit?: number): Promise<string[]>;
+  /** Requests newest first (ids are time-ordered), `limit` at a time, after the request `after`; `next` is absent on the last page. */
+  list(limit: number, after?: string): Promise<{ requests: PrivacyRequest[]; next?: string }>;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { testEvent } from '../domain/activation-events.js';
-import type { DeliveryDeadLetters, EventBus } from '../ports/event-bus.js';
+import type { DeliveryDeadLetters, DeliveryOutcome, DeliveryOutcomes, EventBus } from '../ports/event-bus.js';
+import { minutesWindow } from './overview.js';
 import { DomainError, type ValidationIssue } from '../domain/errors.js';
 import { DestinationError, parseDestination, rulePattern, type Destination, type WebhookPolicy } from '../domain/destinations.js';
 import type { EventPattern } from '../domain/event-pattern.js';
@@ -33,6 +34,8 @@ export interface DestinationServiceDependencies {
   readonly bus: EventBus;
   /** What the destinations gave up on. */
   readonly deadLetters: DeliveryDeadLetters;
+  /** How deliveries went, as the bus counts them. */
+  readonly deliveries: DeliveryOutcomes;
   /** Destinations declared in the stack's config file: listed, but read-only here. @default none */
   readonly declared?: readonly Destination[];
   readonly webhooks: WebhookPolicy;
@@ -114,6 +117,13 @@ export class DestinationService {
   /** Dead letters waiting, by destination (docs/activation.md: in AWS, API-managed destinations share one queue). */
   async deadLetterCounts(): Promise<Record<string, number>> {
     return this.deps.deadLetters.counts();
+  }
+
+  /** Every destination's deliveries, failed attempts and dead letters over the last `minutes` (5 to 1440). */
+  async deliveryOutcomes(minutes = 60): Promise<{ from: string; to: string; deliveries: Record<string, DeliveryOutcome> }> {
+    const { from, to } = minutesWindow(minutes, this.deps.now());
+    const ids = (await this.list()).map((d) => d.id);
+    return { from: from.toISOString(), to: to.toISOString(), deliveries: await this.deps.deliveries.outcomes(ids, from, to) };
   }
 
   /** Puts one destination's dead letters back on the bus, for it only. */

@@ -76,12 +76,16 @@ export class LiveEvents {
 
   async read(cursorText?: string): Promise<LivePage> {
     const now = this.now();
-    const cursor = cursorText ? decodeLiveCursor(cursorText) : { shards: {}, listedUntil: new Date(now.getTime() - LiveTiming.lookbackMs).toISOString(), seen: [] };
-    // Refusal objects can land out of order by as much as a request takes: list a little further back, skipping keys already seen.
-    const from = new Date(Math.max(Date.parse(cursor.listedUntil) - LiveTiming.overlapMs, now.getTime() - 2 * LiveTiming.lookbackMs));
+    const cursor = cursorText ? decodeLiveCursor(cursorText) : undefined;
+    // A first read lists the last minute exactly. A later one lists a little further back than it
+    // read before, since refusal objects can land out of order by as much as a request takes,
+    // and skips the keys it already returned.
+    const from = cursor
+      ? new Date(Math.max(Date.parse(cursor.listedUntil) - LiveTiming.overlapMs, now.getTime() - 2 * LiveTiming.lookbackMs))
+      : new Date(now.getTime() - LiveTiming.lookbackMs);
     const [accepted, refused] = await Promise.all([
-      this.deps.stream.read(cursor.shards, LiveTiming.recordsPerShard),
-      this.refusals(from, new Set(cursor.seen), now),
+      this.deps.stream.read(cursor?.shards ?? {}, LiveTiming.recordsPerShard),
+      this.refusals(from, new Set(cursor?.seen ?? []), now),
     ]);
     const events = [...accepted.records.map(acceptedEvent), ...refused.events]
       .sort((a, b) => b.receivedAt.localeCompare(a.receivedAt))

@@ -18,6 +18,13 @@ export class OverviewRangeError extends Error {
   }
 }
 
+/** The window of whole minutes, the current one included, that a read of the last `minutes` covers. */
+export function minutesWindow(minutes: number, now: Date): { from: Date; to: Date } {
+  if (!Number.isInteger(minutes) || minutes < 5 || minutes > 1440) throw new OverviewRangeError();
+  const to = new Date((Math.floor(now.getTime() / 60_000) + 1) * 60_000);
+  return { from: new Date(to.getTime() - minutes * 60_000), to };
+}
+
 /** What the console's overview shows of the last minutes: intake per minute, refusals by field, and publishing by destination. */
 export class IntakeOverview {
   constructor(
@@ -26,10 +33,7 @@ export class IntakeOverview {
   ) {}
 
   async read(minutes = 60): Promise<Overview> {
-    if (!Number.isInteger(minutes) || minutes < 5 || minutes > 1440) throw new OverviewRangeError();
-    // Whole minutes, the current one included.
-    const to = new Date((Math.floor(this.now().getTime() / 60_000) + 1) * 60_000);
-    const from = new Date(to.getTime() - minutes * 60_000);
+    const { from, to } = minutesWindow(minutes, this.now());
     const [series, refusedByField, publishedByDestination, refusedByDestination] = await Promise.all([
       this.metrics.perMinute(['EventsAccepted', 'EventsRejected'], from, to),
       this.metrics.totalsBy('EventsRejectedByField', 'field', from, to),

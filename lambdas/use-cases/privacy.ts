@@ -1,6 +1,6 @@
 import { DomainError, type ValidationIssue } from '../domain/errors.js';
 import { parsePrivacyRequest, PrivacyError, privacyHash } from '../domain/privacy.js';
-import { auditEntry, newPrivacyRequest, publicView, type PrivacyRequest } from '../domain/privacy-request.js';
+import { auditEntry, newPrivacyRequest, publicView, timeOrderedId, type PrivacyRequest } from '../domain/privacy-request.js';
 import type { ProfileConfig } from '../domain/profile-config.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { ExportLinks, SaltSource } from '../ports/privacy-salt.js';
@@ -26,6 +26,7 @@ export interface PrivacyServiceDependencies {
   readonly exportLinks: ExportLinks;
   readonly config: ProfileConfig;
   readonly now: () => Date;
+  /** The random part of a new request's id; the time comes first (timeOrderedId). */
   readonly newId: () => string;
 }
 
@@ -48,7 +49,7 @@ export class PrivacyService {
     }
     const now = this.deps.now();
     const subject = privacyHash(await this.deps.salt.salt(), input.identifier);
-    const request = newPrivacyRequest(`pr_${this.deps.newId()}`, input.type, input.identifier, subject, now);
+    const request = newPrivacyRequest(`pr_${timeOrderedId(now, this.deps.newId())}`, input.type, input.identifier, subject, now);
     await this.deps.requests.create(request);
     await this.deps.lake.put(auditEntry(request, 'received', now));
     return publicView(request);
@@ -67,6 +68,13 @@ export class PrivacyService {
     const body = await readObject(this.deps.lake, request.exportKey);
     if (!body) throw new PrivacyApiError(404, `the export of privacy request ${id} has expired`, [{ field: 'id', reason: 'export expired' }]);
     return body;
+  }
+
+  /** Requests newest first, a page at a time; `cursor` is the `nextCursor` of the page before. */
+  async list(limit: number, cursor?: string): Promise<{ requests: PrivacyRequestView[]; nextCursor: string | null }> {
+    if (cursor !== undefined && !RequestIdPattern.test(cursor)) throw new PrivacyApiError(400, 'cursor must be the nextCursor of an earlier page', [{ field: 'cursor', reason: 'is not a request id' }]);
+    const page = await this.deps.requests.list(limit, cursor);
+    return { requests: page.requests.map(publicView), nextCursor: page.next ?? null };
   }
 
   private async find(id: string): Promise<PrivacyRequest> {

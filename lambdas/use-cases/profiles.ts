@@ -7,6 +7,7 @@ import { emptyProfile, type LinkedIdentifier, type ProfileState } from '../domai
 import type { ProfileConfig } from '../domain/profile-config.js';
 import { linkEntries, profileView, type LinkedEntry, type ProfileView } from '../domain/profile-view.js';
 import { encodeCursor, timelineSql, toTimelineEvent, type TimelineCursor, type TimelineEvent } from '../domain/timeline.js';
+import { ProfileCountSql } from '../domain/lake-views.js';
 import type { LakeQuery } from '../ports/lake-query.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import { splitRecordKey, type SplitRecord } from '../domain/split-record.js';
@@ -89,6 +90,13 @@ export class ProfileService {
     const events = rows.slice(0, limit).map(toTimelineEvent);
     const last = events.at(-1);
     return { events, nextCursor: rows.length > limit && last ? encodeCursor({ timestamp: last.timestamp, messageId: last.messageId }) : null };
+  }
+
+  /** How many profiles the lake knows now, and how many of them are identified (more than an anonymous id). */
+  async count(): Promise<{ profiles: number; identified: number; at: string }> {
+    const at = this.deps.now().toISOString();
+    const [row] = await this.deps.lake.query(ProfileCountSql);
+    return { profiles: Number(row?.profiles ?? 0), identified: Number(row?.identified ?? 0), at };
   }
 
   /** The merge, split and dropped-link history of the profile and of every profile it absorbed, newest first. */

@@ -7,7 +7,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ActivationSource } from '../../lambdas/domain/activation-events.js';
 import { DestinationRetryPolicy } from '../../lambdas/contracts.js';
-import { rulePattern, type DestinationDeclaration } from '../../lambdas/domain/destinations.js';
+import { destinationResourceName, rulePattern, type DestinationDeclaration } from '../../lambdas/domain/destinations.js';
 
 export interface ActivationBusProps {
   /** Destinations declared in the stack's destinations file (`-c destinations=path`). @default none */
@@ -120,6 +120,8 @@ export class ActivationBus extends Construct {
       }
       rules[destination.id] = new Rule(this, `Rule${key}`, {
         eventBus: this.bus,
+        // Named as the destination API names its rules, so delivery metrics (by rule) lead back to the destination.
+        ruleName: destinationResourceName(this.namePrefix, destination.id),
         description: `CDP destination ${destination.id} (declared in the destinations file)`,
         eventPattern: rulePattern(destination),
         targets: [target],

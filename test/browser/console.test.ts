@@ -291,6 +291,8 @@ describe('the web console', () => {
     expect(await page.getByLabel('Refused events by field').textContent()).toContain('event');
     expect(await page.getByText(/\d+ accepted, \d+ refused/).textContent()).not.toContain(' 0 accepted');
     expect(await page.getByLabel('Members by segment').textContent()).toContain('Big spenders');
+    // The visitors of the SDK tests and this file, merged: identified ones among them.
+    expect(await page.getByTestId('profile-count').textContent()).toMatch(/^[1-9]\d* profiles?, [1-9]\d* identified/);
     expect(await accessibilityProblems(page)).toEqual([]);
     await page.screenshot({ path: join(docsImages, 'console-overview.png'), fullPage: true });
     expect(problems).toEqual([]);
@@ -383,11 +385,15 @@ describe('the web console', () => {
       await expect.poll(async () => (await deadLetters())[`flaky-${run}`], { timeout: 15_000 }).toBe(1);
       await page.reload();
       await expect.poll(() => page.getByTestId(`dead-letters-flaky-${run}`).textContent()).toContain('1 dead letter');
+      // The bus's count of the last hour: both attempts failed and the event was given up on.
+      expect(await page.getByTestId(`deliveries-flaky-${run}`).textContent()).toBe('Last hour: 0 delivered · 2 failed attempts · 1 given up on');
       expect(await accessibilityProblems(page)).toEqual([]);
       await page.getByRole('button', { name: `Redrive flaky-${run}` }).click();
       await page.getByRole('status').filter({ hasText: '1 dead letter put back' }).waitFor({ timeout: 10_000 });
       await expect.poll(() => receiver.accepted('/flaky').map((d) => d.event['detail-type']), { timeout: 15_000 }).toEqual(['CDP Test Event']);
       await expect.poll(() => page.getByTestId(`dead-letters-flaky-${run}`).textContent()).toBe('No dead letters.');
+      await page.getByRole('button', { name: 'Refresh counts' }).click();
+      await expect.poll(() => page.getByTestId(`deliveries-flaky-${run}`).textContent()).toBe('Last hour: 1 delivered · 2 failed attempts · 1 given up on');
       await page.context().close();
     } finally {
       await receiver.close();
@@ -403,8 +409,18 @@ describe('the web console', () => {
     await expect.poll(() => page.getByTestId('privacy-status').textContent(), { timeout: 30_000 }).toBe('done');
     await page.getByRole('table', { name: /Receipt/ }).waitFor();
     expect(await page.getByRole('link', { name: 'Download the export' }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Refresh the list' }).click();
+    await page.getByRole('table', { name: 'Privacy requests, newest first' }).getByText('done').first().waitFor();
     expect(await accessibilityProblems(page)).toEqual([]);
     await page.screenshot({ path: join(docsImages, 'console-privacy.png'), fullPage: true });
+    // Another session, which followed nothing, finds it in the list of every request and opens its receipt.
+    const requestId = (await page.getByRole('article', { name: /^Privacy request / }).getAttribute('aria-label'))!.replace('Privacy request ', '');
+    const other = await consolePage();
+    await other.goto(`${runtime.url}/console/#/privacy`);
+    await signIn(other, 'dev-admin-token');
+    await other.getByRole('button', { name: `Show the receipt of ${requestId}` }).click();
+    await expect.poll(() => other.getByTestId('privacy-status').textContent(), { timeout: 10_000 }).toBe('done');
+    await other.context().close();
 
     // A split: the phone is not the shopper's after all.
     await page.goto(`${runtime.url}/console/#/profiles/${encodeURIComponent(`user_id:${visitor.userId}`)}`);

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CorsAllowedHeaders, HttpRoutes, IntakeCorsHeaders } from '../../lambdas/contracts.js';
-import { parseDestinationsFile } from '../../lambdas/domain/destinations.js';
+import { destinationResourceName, parseDestinationsFile } from '../../lambdas/domain/destinations.js';
 import { EventsViewSql, IdentitiesViewSql, SegmentMembersViewSql } from '../../lambdas/domain/lake-views.js';
 import { queryLocalLake } from '../../local/lake-sql.js';
 import { CdpStack } from '../../lib/cdp-stack.js';
@@ -244,9 +244,12 @@ describe('CdpStack', () => {
 
   it('lets the privacy API touch only privacy requests, and the worker delete every version of what it erases', () => {
     const api = policyStatementsOf('PrivacyApiFunction');
-    for (const st of api.filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')) && JSON.stringify(st.Resource).includes('Profiles'))) {
-      expect(st.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['prq', 'prq#open'] } });
-    }
+    const onProfiles = api.filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')) && JSON.stringify(st.Resource).includes('Profiles'));
+    expect(onProfiles.map((st) => [[st.Action].flat(), st.Condition])).toEqual([
+      [['dynamodb:GetItem', 'dynamodb:PutItem'], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['prq', 'prq#open'] } }],
+      // Listing requests, newest first.
+      [['dynamodb:Query'], { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['prq'] } }],
+    ]);
     expect(api.flatMap((st) => [st.Action].flat()).filter((a) => a.startsWith('s3:'))).toEqual(['s3:PutObject', 's3:GetObject']);
     const worker = policyStatementsOf('PrivacyWorkerHandlerFunction').flatMap((st) => [st.Action].flat());
     expect(worker).toEqual(expect.arrayContaining(['s3:DeleteObjectVersion', 's3:ListBucketVersions', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'events:PutEvents', 'dynamodb:DeleteItem']));
@@ -266,6 +269,9 @@ describe('CdpStack', () => {
     // And read its dead letters back to count and redrive them.
     const consume = policyStatementsOf('DestinationApiFunction').filter((st) => [st.Action].flat().includes('sqs:ReceiveMessage'));
     expect(JSON.stringify(consume)).toContain('RuntimeDeadLetters');
+    // And the rules' delivery metrics, nothing else of CloudWatch.
+    const actions = policyStatementsOf('DestinationApiFunction').flatMap((st) => [st.Action].flat());
+    expect(actions.filter((a) => a.startsWith('cloudwatch:'))).toEqual(['cloudwatch:GetMetricData']);
   });
 
   it('lets the source API read the stream and the refusals, and write only credentials', () => {
@@ -411,6 +417,11 @@ describe('CdpStack', () => {
       }
       const queues = new Set(rules.map((r) => JSON.stringify((r.Targets[0]!.DeadLetterConfig as { Arn: unknown }).Arn)));
       expect(queues.size).toBe(3);
+      // Named as the destination API names its rules, so the rules' metrics lead back to the destination.
+      const names = rules.map((r) => (r as { Name?: string }).Name ?? '').sort();
+      const prefix = names[0]!.slice(0, names[0]!.indexOf('-'));
+      expect(prefix).toMatch(/^cdp[a-z0-9]{1,8}$/);
+      expect(names).toEqual(['crm', 'merges', 'support-queue'].map((id) => destinationResourceName(prefix, id)));
     });
 
     it('calls the webhook through an API destination whose connection takes its key from Secrets Manager', () => {

@@ -263,6 +263,30 @@ describe('privacy requests through npm start', () => {
     await eventually(async () => (await api(`/v1/profiles/user_id:${A.userId}`)).status === 200, 30_000, 'A collected again');
   }, 60_000);
 
+  it('lists every request newest first, a page at a time, without the people they name', async () => {
+    const listed: Array<Record<string, unknown>> = [];
+    let cursor: string | null = null;
+    do {
+      const page = await api(`/v1/privacy/requests?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      const body = (await page.json()) as { requests: Array<Record<string, unknown>>; nextCursor: string | null };
+      expect(body.requests.length).toBeLessThanOrEqual(2);
+      listed.push(...body.requests);
+      cursor = body.nextCursor;
+    } while (cursor);
+    // Access, erase and unsuppress made above, each once.
+    expect(listed.map((r) => r.type)).toEqual(['unsuppress', 'erase', 'access']);
+    const ids = listed.map((r) => r.id as string);
+    expect(ids).toEqual([...ids].sort().reverse());
+    expect(listed.every((r) => r.status === 'done' && !('work' in r))).toBe(true);
+    expect(JSON.stringify(listed)).not.toContain(A.email);
+    expect(JSON.stringify(listed)).not.toContain(A.laptop);
+    const badCursor = await api('/v1/privacy/requests?cursor=nonsense');
+    expect(badCursor.status).toBe(400);
+    expect(await badCursor.json()).toMatchObject({ details: [{ field: 'cursor' }] });
+    expect(await (await api('/v1/privacy/requests?limit=0')).json()).toMatchObject({ details: [{ field: 'limit' }] });
+  });
+
   it("never logs a person's identifiers, trait values or a write key, in any handler's log line", () => {
     // Structured log lines (Powertools JSON) are the handlers'; the start banner prints the local dev credentials on purpose.
     const logLines = runtime.output().split('\n').filter((line) => line.startsWith('{') && line.includes('"level"'));

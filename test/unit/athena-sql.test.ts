@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EventsViewSql } from '../../lambdas/domain/lake-views.js';
+import { EventsViewSql, ProfileCountSql } from '../../lambdas/domain/lake-views.js';
 import { lakeCountSql, lakePageSql, timelineSql } from '../../lambdas/domain/timeline.js';
 import { defaultProfileConfig } from '../../lambdas/domain/profile-config.js';
 import { SegmentSet } from '../../lambdas/domain/segments/segment-set.js';
@@ -32,6 +32,7 @@ const seedTracks: SeedTrack[] = (() => {
 const athenaBound: Array<[string, string]> = [
   ['the events view (Glue)', EventsViewSql],
   ['the lake count (rebuild)', lakeCountSql],
+  ['the profile count (console overview)', ProfileCountSql],
   ['the first page of the lake (rebuild)', lakePageSql(undefined, 10_000)],
   ['a later page of the lake (rebuild)', lakePageSql({ receivedAt: '2026-11-01T10:00:00.000Z', messageId: "m-'1" }, 10_000)],
   [

@@ -5,7 +5,7 @@ import type { DestinationRouting } from '../../lambdas/ports/destination-store.j
 import { DestinationService } from '../../lambdas/use-cases/destinations.js';
 import { testEvent, type ActivationEvent } from '../../lambdas/domain/activation-events.js';
 import { matchesEventPattern } from '../../lambdas/domain/event-pattern.js';
-import type { DeliveryDeadLetters, EventBus } from '../../lambdas/ports/event-bus.js';
+import type { DeliveryDeadLetters, DeliveryOutcomes, EventBus } from '../../lambdas/ports/event-bus.js';
 import { destinationStoreContract } from '../contract/destination-store.js';
 
 destinationStoreContract('in memory', async () => new InMemoryDestinationStore());
@@ -84,7 +84,11 @@ describe('the destination service', () => {
     const bus: EventBus = { putEvents: async (events) => events.map((e) => (put.push(e), { ok: true as const })) };
     const letters: Record<string, number> = { crm: 2 };
     const deadLetters: DeliveryDeadLetters = { counts: async () => ({ ...letters }), redrive: async (id) => { const n = letters[id] ?? 0; delete letters[id]; return n; } };
-    return { applied, put, svc: new DestinationService({ store: new InMemoryDestinationStore(), routing, bus, deadLetters, declared, webhooks: aws, now: () => new Date(0) }) };
+    const asked: Array<{ ids: readonly string[]; from: Date; to: Date }> = [];
+    const deliveries: DeliveryOutcomes = {
+      outcomes: async (ids, from, to) => (asked.push({ ids, from, to }), Object.fromEntries(ids.map((id) => [id, { delivered: id.length, failedAttempts: 0, deadLettered: 0 }]))),
+    };
+    return { applied, put, asked, svc: new DestinationService({ store: new InMemoryDestinationStore(), routing, bus, deadLetters, deliveries, declared, webhooks: aws, now: () => new Date(90_000) }) };
   }
   const body = (value?: string) => ({ type: 'webhook', url: 'https://h.example.com', auth: { type: 'api_key', header: 'x-key', ...(value ? { value } : {}) }, pattern });
 
@@ -99,6 +103,19 @@ describe('the destination service', () => {
     expect(await svc.redrive('crm')).toEqual({ redriven: 2 });
     expect(await svc.deadLetterCounts()).toEqual({});
     await expect(svc.redrive('nope')).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('reports deliveries for every destination, declared and stored, over whole minutes', async () => {
+    const declared = parseDestination('from-file', { type: 'sqs', queueArn: 'arn:aws:sqs:eu-west-1:123456789012:q', pattern }, aws).destination;
+    const { svc, asked } = service([declared]);
+    await svc.put('crm', { type: 'webhook', url: 'https://h.example.com', pattern });
+    expect(await svc.deliveryOutcomes(5)).toEqual({
+      from: new Date(-180_000).toISOString(),
+      to: new Date(120_000).toISOString(),
+      deliveries: { crm: { delivered: 3, failedAttempts: 0, deadLettered: 0 }, 'from-file': { delivered: 9, failedAttempts: 0, deadLettered: 0 } },
+    });
+    expect(asked[0]!.ids).toEqual(['crm', 'from-file']);
+    await expect(svc.deliveryOutcomes(4)).rejects.toThrow(/minutes/);
   });
 
   it('keeps the stored secret on a PUT without one, and asks for it when there is none to keep', async () => {

@@ -2,9 +2,16 @@ import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand } from '@aws
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudWatchMetricsReader } from '../../lambdas/adapters/aws/cloudwatch-metrics-reader.js';
+import { EventBridgeDeliveryOutcomes } from '../../lambdas/adapters/aws/eventbridge-delivery-outcomes.js';
+import { CountedDeliveryOutcomes } from '../../lambdas/adapters/local/counted-delivery-outcomes.js';
+import { destinationResourceName } from '../../lambdas/domain/destinations.js';
 import { CountingTelemetry } from '../../lambdas/adapters/local/counting-telemetry.js';
 import type { MetricsReader } from '../../lambdas/ports/metrics-reader.js';
 import { IntakeOverview, OverviewRangeError } from '../../lambdas/use-cases/overview.js';
+
+// aws-sdk-client-mock: no emulator covers CloudWatch. One mock for the file: a second one on the same client class would undo the first.
+const cloudwatch = mockClient(CloudWatchClient);
+afterEach(() => cloudwatch.reset());
 
 const at = (minute: number, second = 0) => new Date(Date.UTC(2026, 10, 24, 7, minute, second));
 
@@ -27,10 +34,7 @@ describe('the local counts by minute', () => {
   });
 });
 
-describe('CloudWatch metrics read back (aws-sdk-client-mock: no emulator covers CloudWatch)', () => {
-  const cloudwatch = mockClient(CloudWatchClient);
-  afterEach(() => cloudwatch.reset());
-
+describe('CloudWatch metrics read back', () => {
   it('adds up the series every function publishes under its own service, by minute and by a dimension', async () => {
     cloudwatch.on(ListMetricsCommand, { MetricName: 'EventsAccepted' }).resolves({
       Metrics: [
@@ -53,6 +57,54 @@ describe('CloudWatch metrics read back (aws-sdk-client-mock: no emulator covers 
     expect(await reader.totalsBy('EventsRejectedByField', 'field', at(0), at(3))).toEqual({ event: 4 + 5, userId: 6 });
     const query = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
     expect(query).toMatchObject({ StartTime: at(0), EndTime: at(3), MetricDataQueries: [expect.objectContaining({ MetricStat: expect.objectContaining({ Stat: 'Sum', Period: 60 }) }), expect.anything()] });
+  });
+});
+
+describe('delivery outcomes by destination', () => {
+  it('reads each destination rule\'s attempts, successes and dead letters on the bus (AWS)', async () => {
+    const long = 'x'.repeat(64);
+    const values: Record<string, Record<string, number[]>> = {
+      [destinationResourceName('cdpabc', 'crm')]: { InvocationAttempts: [5, 3], SuccessfulInvocationAttempts: [4, 2], InvocationsSentToDlq: [1] },
+      [destinationResourceName('cdpabc', long)]: { InvocationAttempts: [2], SuccessfulInvocationAttempts: [2] },
+    };
+    cloudwatch.on(GetMetricDataCommand).callsFake((input: { MetricDataQueries: Array<{ Id: string; MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: string }> } } }> }) => ({
+      MetricDataResults: input.MetricDataQueries.map((q) => {
+        const { Namespace, MetricName, Dimensions } = q.MetricStat.Metric;
+        const bus = Dimensions.find((d) => d.Name === 'EventBusName')?.Value;
+        const rule = Dimensions.find((d) => d.Name === 'RuleName')!.Value;
+        const series = Namespace === 'AWS/Events' && bus === 'the-bus' ? (values[rule]?.[MetricName] ?? []) : [];
+        return { Id: q.Id, Timestamps: series.map(() => at(0)), Values: series };
+      }),
+    }));
+    const outcomes = new EventBridgeDeliveryOutcomes(new CloudWatchClient({}), 'the-bus', (id) => destinationResourceName('cdpabc', id));
+    expect(await outcomes.outcomes(['crm', long, 'quiet'], at(0), at(60))).toEqual({
+      crm: { delivered: 6, failedAttempts: 2, deadLettered: 1 },
+      [long]: { delivered: 2, failedAttempts: 0, deadLettered: 0 },
+      quiet: { delivered: 0, failedAttempts: 0, deadLettered: 0 },
+    });
+    // One period over the whole window: one value a series.
+    expect(cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries![0]!.MetricStat!.Period).toBe(3600);
+  });
+
+  it('reads the local bus\'s counters', async () => {
+    const telemetry = new CountingTelemetry(() => at(1).getTime());
+    telemetry.count('DestinationDeliveries', 1, { destination: 'crm' });
+    telemetry.count('DestinationDeliveryFailures', 3, { destination: 'crm' });
+    telemetry.count('DestinationDeadLetters', 1, { destination: 'crm' });
+    telemetry.count('DestinationDeliveries', 7, { destination: 'other' });
+    expect(await new CountedDeliveryOutcomes(telemetry).outcomes(['crm', 'new'], at(0), at(5))).toEqual({
+      crm: { delivered: 1, failedAttempts: 3, deadLettered: 1 },
+      new: { delivered: 0, failedAttempts: 0, deadLettered: 0 },
+    });
+  });
+
+  it('names a destination\'s rule within EventBridge\'s 64 characters, distinctly for ids that share a start', () => {
+    expect(destinationResourceName('cdpabc', 'crm')).toBe('cdpabc-crm');
+    const a = destinationResourceName('cdpabcdefgh', 'a'.repeat(60) + 'one');
+    const b = destinationResourceName('cdpabcdefgh', 'a'.repeat(60) + 'two');
+    expect(a).toHaveLength(64);
+    expect(a).toMatch(/^cdpabcdefgh-a+\.[0-9a-f]{12}$/);
+    expect(a).not.toBe(b);
   });
 });
 

@@ -29,6 +29,11 @@ class MemoryPrivacyStore implements PrivacyRequestStore, SuppressionList {
   async open() {
     return [...this.requests.values()].filter((s) => s.request.status !== 'done' && s.request.status !== 'failed').map((s) => s.request.id);
   }
+  async list(limit: number, after?: string) {
+    const newestFirst = [...this.requests.keys()].sort().reverse().filter((id) => after === undefined || id < after);
+    const ids = newestFirst.slice(0, limit);
+    return { requests: ids.map((id) => structuredClone(this.requests.get(id)!.request)), ...(newestFirst.length > limit ? { next: ids.at(-1)! } : {}) };
+  }
   async add(suppressions: readonly Suppression[]) {
     for (const s of suppressions) this.suppressed.set(s.hash, s);
   }

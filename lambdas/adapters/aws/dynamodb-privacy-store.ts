@@ -81,6 +81,21 @@ export class DynamoDbPrivacyStore implements SuppressionList, PrivacyRequestStor
     return (items ?? []).map((item) => item.sk!.S!);
   }
 
+  async list(limit: number, after?: string): Promise<{ requests: PrivacyRequest[]; next?: string }> {
+    const { Items: items, LastEvaluatedKey: last } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)',
+        ExpressionAttributeValues: { ':pk': { S: PrivacyPartitionKeys.requests }, ':r': { S: 'r#' } },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(after ? { ExclusiveStartKey: requestKey(after) } : {}),
+      }),
+    );
+    const requests = (items ?? []).map((item) => JSON.parse(item.j!.S!) as PrivacyRequest);
+    return { requests, ...(last && requests.length > 0 ? { next: requests.at(-1)!.id } : {}) };
+  }
+
   private batchWrite(requests: WriteRequest[]): Promise<void> {
     return batchWriteAll(this.client, this.tableName, requests);
   }

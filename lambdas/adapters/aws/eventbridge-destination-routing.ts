@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod/mini';
 import { DestinationRetryPolicy, type DestinationRoutingSettings } from '../../contracts.js';
-import { rulePattern, type Destination, type DestinationSecret } from '../../domain/destinations.js';
+import { destinationResourceName, rulePattern, type Destination, type DestinationSecret } from '../../domain/destinations.js';
 import type { DestinationRouting } from '../../ports/destination-store.js';
 
 /** Checks the settings the stack passed (contracts.ts, DestinationRoutingSettings). */
@@ -62,7 +62,7 @@ export class EventBridgeDestinationRouting implements DestinationRouting {
   ) {}
 
   private name(id: string): string {
-    return `${this.settings.namePrefix}-${id}`;
+    return destinationResourceName(this.settings.namePrefix, id);
   }
 
   async apply(destination: Destination, secret: DestinationSecret | undefined): Promise<void> {
