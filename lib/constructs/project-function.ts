@@ -6,10 +6,19 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { FunctionMemoryMb, type HandlerName } from '../../lambdas/contracts.js';
 
-/** How every handler is bundled; the benchmark builds the same bundles to measure them. */
-export const BundleSettings = { minify: true, target: 'node22', format: 'cjs' } as const;
-
 const root = join(import.meta.dirname, '..', '..');
+
+/** How every handler is bundled; the benchmark builds the same bundles to measure them. */
+export const BundleSettings = {
+  minify: true,
+  target: 'node22',
+  format: 'cjs',
+  // The packages' ES module builds, which esbuild can tree-shake, as it cannot their CommonJS
+  // ones: the AWS SDK's shrink by about 270 KB in every bundle.
+  mainFields: ['module', 'main'],
+  // Credentials from the environment only (lambdas/adapters/aws/environment-credentials.ts): about 100 KB less.
+  alias: { '@aws-sdk/credential-provider-node': join(root, 'lambdas', 'adapters', 'aws', 'environment-credentials.ts') },
+} as const;
 
 export interface ProjectFunctionProps extends Omit<NodejsFunctionProps, 'entry' | 'handler'> {
   /** File under `lambdas/handlers/`, without extension, e.g. `ingest`. Sets the default memory size. */
@@ -55,6 +64,8 @@ export class ProjectFunction extends Construct {
         sourceMap: false,
         target: BundleSettings.target,
         format: OutputFormat.CJS,
+        mainFields: [...BundleSettings.mainFields],
+        esbuildArgs: Object.fromEntries(Object.entries(BundleSettings.alias).map(([from, to]) => [`--alias:${from}`, to])),
         forceDockerBundling: false,
         externalModules: [],
         ...bundling,

@@ -30,6 +30,10 @@ export interface BenchReport {
   };
   readonly bundleBytes: Readonly<Record<HandlerName, number>>;
   readonly coldInitMs: Readonly<Record<HandlerName, number>>;
+  /** A handler that imports nothing, loaded the same way in the same run. */
+  readonly baselineColdInitMs: number;
+  /** Each function's cold init over the baseline's. */
+  readonly coldInitRatio: Readonly<Record<HandlerName, number>>;
   readonly counts: Omit<MeteredCounts, 'events' | 'kinesisOnDemandBytesIn' | 'streamConsumers'>;
   /** USD per million events, item by item. */
   readonly costLines: Readonly<Record<string, number>>;

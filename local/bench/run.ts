@@ -249,6 +249,8 @@ async function main(): Promise<void> {
       backfill,
       bundleBytes: bundles.bundleBytes,
       coldInitMs: bundles.coldInitMs,
+      baselineColdInitMs: bundles.baselineColdInitMs,
+      coldInitRatio: bundles.coldInitRatio,
       counts: {
         apiRequestUnits: metered.apiRequestUnits,
         kinesisRecords: metered.kinesisRecords,
@@ -439,6 +441,7 @@ function print(r: BenchReport, lines: ReadonlyArray<{ item: string; usdPerMillio
   console.table(Object.fromEntries(Object.entries(r.bundleBytes).map(([name, bytes]) => [name, {
     'bundle bytes': bytes,
     'cold init ms': r.coldInitMs[name as HandlerName],
+    [`over a minimal handler's ${r.baselineColdInitMs} ms`]: r.coldInitRatio[name as HandlerName],
   }])));
 }
 

@@ -24,6 +24,9 @@ describe('npm run bench (short mode)', () => {
     expect(Object.keys(report.bundleBytes).sort()).toEqual([...Handlers].sort());
     expect(Object.keys(report.coldInitMs).sort()).toEqual([...Handlers].sort());
     for (const name of Handlers) expect(report.bundleBytes[name]).toBeGreaterThan(10_000);
+    // Cold inits come with a minimal handler's from the same run, and each function's ratio to it: more than nothing costs.
+    expect(report.baselineColdInitMs).toBeGreaterThan(0);
+    for (const name of Handlers) expect(report.coldInitRatio[name]).toBeGreaterThan(1);
 
     // The counts agree with the workload: 20,000 events in 200 requests of 100.
     const { counts, settings } = report;

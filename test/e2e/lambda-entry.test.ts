@@ -1,5 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { bundleHandler } from '../../local/bench/bundles.js';
 import { Env } from '../../lambdas/contracts.js';
 import { hashSecret } from '../../lambdas/domain/credentials.js';
 import { DynamoDbCredentialStore } from '../../lambdas/adapters/aws/dynamodb-credential-store.js';
@@ -93,5 +98,30 @@ describe('deployed entry points (Powertools through middy)', () => {
     const lines = capture();
     expect(response).toMatchObject({ statusCode: 401 });
     expect(lines.find((l) => '_aws' in l && 'AuthFailures' in l)).toMatchObject({ AuthFailures: 1, service: 'cdp-ingest' });
+  });
+});
+
+describe('the deployed bundles', () => {
+  /** A handler bundled exactly as `cdk synth` bundles it (BundleSettings), loaded as Lambda loads it. */
+  async function bundled(name: string): Promise<{ handler: (event: unknown, context: Context) => Promise<unknown>; bytes: number }> {
+    const code = await bundleHandler({ name });
+    const file = join(mkdtempSync(join(tmpdir(), 'cdp-bundle-')), `${name}.cjs`);
+    writeFileSync(file, code);
+    return { ...(createRequire(import.meta.url)(file) as { handler: (event: unknown, context: Context) => Promise<unknown> }), bytes: code.byteLength };
+  }
+
+  it('run from the SDK\'s ES module builds and the environment-only credential chain, against the emulators', async () => {
+    vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'cdp-admin-authorizer');
+    const authorizer = await bundled('admin-authorizer');
+    const request = (token: string) => ({ type: 'REQUEST', routeKey: 'ANY /v1/profiles/{ref}', headers: { authorization: `Bearer ${token}` } });
+    const capture = captureStdout();
+    try {
+      expect(await authorizer.handler(request('entry-admin'), context('bundle-1', 'authorizer'))).toEqual({ isAuthorized: true });
+      expect(await authorizer.handler(request('nope'), context('bundle-2', 'authorizer'))).toEqual({ isAuthorized: false });
+    } finally {
+      capture();
+    }
+    // Without the default chain's SSO, STS and profile clients, and tree-shaken.
+    expect(authorizer.bytes).toBeLessThan(400_000);
   });
 });
