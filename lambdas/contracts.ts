@@ -302,12 +302,10 @@ export const SegmentTiming = {
 } as const;
 
 /**
- * Activation (docs/activation.md): how often the publisher reads the outbox feed while idle, and
- * how long one run of it keeps going (in AWS a run starts every minute); the retry policy of
- * every destination's target, in AWS and on the local bus.
+ * Activation (docs/activation.md): the publisher's sweep (a run every `scheduleMinutes`, besides
+ * the runs profile writes with changes ring) and how long one pass may take.
  */
 export const ActivationTiming = {
-  idlePollMs: 1_000,
   scheduleMinutes: 1,
   runBudgetMs: 50_000,
   timeoutSeconds: 60,

@@ -21,7 +21,7 @@ import type { DestinationDeclaration } from '../lambdas/domain/destinations.js';
 import { ActivationBus } from './constructs/activation-bus.js';
 import { identifierRuleProblems } from '../lambdas/domain/identifiers.js';
 import { profileConfigFromJson } from '../lambdas/domain/profile-config.js';
-import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { StreamViewType, type ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnEventBus } from 'aws-cdk-lib/aws-events';
@@ -37,6 +37,7 @@ import { LakeStorage } from './constructs/lake-storage.js';
 import { OperationsMonitoring } from './constructs/operations-monitoring.js';
 import { ProjectFunction } from './constructs/project-function.js';
 import { ScheduledFunction } from './constructs/scheduled-function.js';
+import { OutboxDoorbell } from './constructs/outbox-doorbell.js';
 import { ConsoleSite } from './constructs/console-site.js';
 import { PrivacySalt } from './constructs/privacy-salt.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
@@ -102,7 +103,8 @@ export class CdpStack extends Stack {
       queryResultsBucket: storage.queryResultsBucket,
     });
     const credentials = new DataTable(this, 'Credentials', { definition: CredentialsTableDefinition, deletionProtection: retain });
-    const profiles = new DataTable(this, 'Profiles', { definition: ProfilesTableDefinition, deletionProtection: retain });
+    // New images ring the publisher (OutboxDoorbell below); they hold personal data, so only its filtered mapping reads them.
+    const profiles = new DataTable(this, 'Profiles', { definition: ProfilesTableDefinition, deletionProtection: retain, stream: StreamViewType.NEW_IMAGE });
     const profileConfig = JSON.stringify(props.profileConfig ?? {});
     const problems = identifierRuleProblems(profileConfigFromJson(profileConfig));
     if (problems.length > 0) throw new Error(`invalid profile configuration: ${problems.join('; ')}`);
@@ -202,6 +204,7 @@ export class CdpStack extends Stack {
     grantPartitionItems(publisherFunction, profiles.table, DestinationPartitionKey, ['Query']);
     grantObjectAccess(publisherFunction, storage.lakeBucket, ['s3:PutObject'], LakeLayout.segmentChangesPrefix);
     activation.bus.grantPutEventsTo(publisherFunction);
+    new OutboxDoorbell(this, 'PublisherDoorbell', { table: profiles.table, handler: publisherFunction });
 
     const routing: DestinationRoutingSettings = {
       busName: activation.bus.eventBusName,

@@ -9,6 +9,7 @@ export class RepeatingTask {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private nudged = false;
 
   constructor(
     /** One run; true when more work is already waiting. */
@@ -35,19 +36,27 @@ export class RepeatingTask {
     await this.loop;
   }
 
+  /** Something for the work arrived (a doorbell): run again now, or right after the run in progress. */
+  nudge(): void {
+    this.nudged = true;
+    this.wake?.();
+  }
+
   private async run(): Promise<void> {
     while (this.running) {
       let more = false;
+      this.nudged = false;
       try {
         more = (await this.work()) === true;
       } catch (error) {
         this.onError(error);
       }
-      if (more || !this.running) continue;
+      if (more || this.nudged || !this.running) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.intervalMs);
         this.wake = () => {
           clearTimeout(timer);
+          this.wake = undefined;
           resolve();
         };
       });

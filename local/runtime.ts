@@ -31,6 +31,7 @@ import { createSegmenterHandler } from '../lambdas/handlers/segmenter.js';
 import { createDestinationApiHandler, destinationApiDependencies } from '../lambdas/handlers/destinations.js';
 import { createPublisherHandler, type PublisherRunReport } from '../lambdas/handlers/publisher.js';
 import { RepeatingTask } from './repeating-task.js';
+import { ringOnOutboxWrites } from './outbox-doorbell.js';
 import { createPrivacyApiHandler, privacyApiDependencies } from '../lambdas/handlers/privacy.js';
 import { createSourceApiHandler, sourceApiDependencies } from '../lambdas/handlers/sources.js';
 import { createPrivacyWorkerHandler } from '../lambdas/handlers/privacy-worker.js';
@@ -53,7 +54,7 @@ import { StreamPoller, type ConsumerHandler } from './stream-poller.js';
 
 /** Work per local segmentation run: short, so stopping is prompt; a run with more to do is followed at once by the next. */
 const LocalSegmenterBudgetMs = 2_000;
-/** Each local publisher run keeps looking for a second, as a deployed run does for its budget; the timer starts the next. */
+/** Work per local publishing pass: short, so stopping is prompt; a pass with more to do is followed at once by the next. */
 const LocalPublisherBudgetMs = 1_000;
 
 /** Hooks for measuring the runtime (the benchmark): see what the handlers send and how long they run. */
@@ -73,7 +74,7 @@ export interface LocalRuntime {
   readonly pollers: readonly StreamPoller[];
   /** Runs the segmentation function now, as its schedule would (tests use it to skip the wait). */
   runSegmenter(): Promise<SegmenterReport>;
-  /** Runs the publisher now (one pass over the outbox). */
+  /** Runs the publisher now (one pass over the outbox), as its schedule or a doorbell would. */
   runPublisher(): Promise<PublisherRunReport>;
   /** Runs the privacy worker now (each open request as far as it can go). */
   runPrivacyWorker(): Promise<PrivacyRunReport>;
@@ -172,9 +173,11 @@ export async function startLocalRuntime(settings: LocalSettings, instrument: Run
   const destinationHandler = wrap('destinations', createDestinationApiHandler(destinationApiDependencies(composition, { routing: bus, bus, deadLetters: bus, deliveries: new CountedDeliveryOutcomes(telemetry) })));
   const publisherHandler = wrap(
     'publisher',
-    createPublisherHandler(publisher(composition, bus, { definitionsMaxAgeMs: settings.segmentTiming.definitionsMaxAgeMs }), LocalPublisherBudgetMs, settings.publisherIntervalMs),
+    createPublisherHandler(publisher(composition, bus, { definitionsMaxAgeMs: settings.segmentTiming.definitionsMaxAgeMs }), LocalPublisherBudgetMs),
   );
+  // Rung by every profile write that leaves changes in the outbox, as the table's stream rings it in AWS; the timer is the sweep.
   const { run: runPublisher, task: publisherTask } = scheduled(publisherHandler, settings.publisherIntervalMs, 'publishing failed; the next run carries on', composition);
+  ringOnOutboxWrites(clients.dynamodb, settings.profilesTable, () => publisherTask.nudge());
 
   // Privacy requests: the API, and the worker on its schedule (docs/privacy.md).
   const privacyHandler = wrap('privacy', createPrivacyApiHandler(privacyApiDependencies(composition, apiExportLinks)));

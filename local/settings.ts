@@ -25,7 +25,7 @@ export interface LocalSettings {
   readonly segmenterIntervalMs: number;
   /** Segment timing: how fresh definitions are, and how long a backfill waits for the archiver. */
   readonly segmentTiming: { readonly definitionsMaxAgeMs: number; readonly archiverLagMs: number };
-  /** How often the publisher looks at the outbox when idle (`CDP_PUBLISHER_INTERVAL_MS`). */
+  /** How often the publisher sweeps the outbox (`CDP_PUBLISHER_INTERVAL_MS`); writes with changes ring it at once. */
   readonly publisherIntervalMs: number;
   /** Privacy (docs/privacy.md): how stale the suppression list may be, how long an erasure waits after suppressing, how often the worker runs. */
   readonly privacy: { readonly suppressionMaxAgeMs: number; readonly settleMs: number; readonly intervalMs: number };
@@ -85,7 +85,7 @@ export function localSettings(env: NodeJS.ProcessEnv = process.env): LocalSettin
     maxRetryAttempts: int('CDP_MAX_RETRY_ATTEMPTS', 5),
     importScanIntervalMs: int('CDP_IMPORT_SCAN_MS', 1_000),
     segmenterIntervalMs: int('CDP_SEGMENTER_INTERVAL_MS', 1_000),
-    publisherIntervalMs: int('CDP_PUBLISHER_INTERVAL_MS', 200),
+    publisherIntervalMs: int('CDP_PUBLISHER_INTERVAL_MS', 5_000),
     busRetry: {
       maxAttempts: Math.max(1, int('CDP_BUS_MAX_ATTEMPTS', DefaultLocalBusRetry.maxAttempts)),
       maxAgeMs: int('CDP_BUS_MAX_AGE_MS', DefaultLocalBusRetry.maxAgeMs),

@@ -1,36 +1,20 @@
 import { ActivationTiming } from '../contracts.js';
 import { configFromEnvironment, destinationStore, dynamoDbClient, eventBridgeBus, lakeStore, lambdaObservability, profileStore, publisher, segmentStore } from '../composition.js';
 import type { PublishReport, Publisher } from '../use-cases/publisher.js';
-import { sleep } from '../support/retry.js';
 import { lambdaHandler } from './shared/lambda.js';
 
-export interface PublisherRunReport extends PublishReport {
-  /** Passes over the outbox feed in this run. */
-  readonly passes: number;
-}
+export type PublisherRunReport = PublishReport;
 
 /**
- * The publisher, run on a schedule with one instance at a time: it passes over the outbox feed
- * again and again for `budgetMs`, pausing `idlePollMs` after a pass that found nothing, so a
- * change recorded while it runs is published within about that pause (docs/activation.md).
- * Locally the runtime calls it with a short budget on a timer.
+ * The publisher: one pass over the outbox feed per invocation, within `budgetMs`. In AWS it is
+ * invoked when a profile write leaves changes in the outbox (the profile table's stream, filtered
+ * to items that carry an outbox, rings it), and once a minute by a schedule that sweeps up what a
+ * failed run or a refusing bus left; it costs nothing while no segment changes (docs/activation.md).
+ * Locally the runtime rings it after such writes, and sweeps on a timer.
  */
-export function createPublisherHandler(work: Publisher, budgetMs: number = ActivationTiming.runBudgetMs, idlePollMs: number = ActivationTiming.idlePollMs): (event: unknown) => Promise<PublisherRunReport> {
-  return async () => {
-    const deadline = Date.now() + budgetMs;
-    const totals = { changes: 0, published: 0, retained: 0, passes: 0 };
-    let more: boolean;
-    do {
-      const report = await work.run(deadline);
-      totals.changes += report.changes;
-      totals.published += report.published;
-      totals.retained += report.retained;
-      totals.passes++;
-      more = report.more;
-      if (report.changes === 0 && !more && Date.now() + idlePollMs < deadline) await sleep(idlePollMs);
-    } while (Date.now() + idlePollMs < deadline);
-    return { ...totals, more };
-  };
+export function createPublisherHandler(work: Publisher, budgetMs: number = ActivationTiming.runBudgetMs): (event: unknown) => Promise<PublisherRunReport> {
+  // Changes written while a pass runs ring again, so one pass per invocation misses nothing.
+  return async () => work.run(Date.now() + budgetMs);
 }
 
 export const handler = lambdaHandler(() => {

@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2, type StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import type { TableDefinition } from '../../lambdas/contracts.js';
 
@@ -9,6 +9,8 @@ export interface DataTableProps {
   readonly deletionProtection?: boolean;
   /** Encryption at rest. @default TableEncryptionV2.awsManagedKey() */
   readonly encryption?: TableEncryptionV2;
+  /** A change stream of the table's items, kept 24 hours and encrypted like the table. @default none */
+  readonly stream?: StreamViewType;
 }
 
 /**
@@ -38,6 +40,7 @@ export class DataTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(props.stream ? { dynamoStream: props.stream } : {}),
     });
   }
 }

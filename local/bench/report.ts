@@ -1,7 +1,24 @@
 import type { HandlerName } from '../../lambdas/contracts.js';
 import type { MeteredCounts } from './cost-model.js';
 
-/** What `npm run bench` prints as its last line (docs/benchmarks.md). */
+/** One workload's figures, for comparing workloads of the same run. */
+export interface WorkloadFigures {
+  readonly events: number;
+  /** API requests (`/v1/batch` calls) it took. */
+  readonly requests: number;
+  readonly costPerMillionUsd: number;
+  readonly costPerMillionUsdOnDemand: number;
+  readonly ddbWruPerEvent: number;
+  readonly ddbRruPerEvent: number;
+  readonly freshnessP50Ms: number;
+  readonly freshnessP99Ms: number;
+  readonly eventsPerSecond: number;
+}
+
+/**
+ * What `npm run bench` prints as its last line (docs/benchmarks.md): the first workload's full
+ * report, the bundles, and every workload's figures side by side.
+ */
 export interface BenchReport {
   readonly events: number;
   readonly eventsPerSecond: number;
@@ -34,6 +51,8 @@ export interface BenchReport {
   readonly baselineColdInitMs: number;
   /** Each function's cold init over the baseline's. */
   readonly coldInitRatio: Readonly<Record<HandlerName, number>>;
+  /** Every workload of the run, by name (`standard`, `sparse`, or `file`). */
+  readonly workloads: Readonly<Record<string, WorkloadFigures>>;
   readonly counts: Omit<MeteredCounts, 'events' | 'kinesisOnDemandBytesIn' | 'streamConsumers'>;
   /** USD per million events, item by item. */
   readonly costLines: Readonly<Record<string, number>>;

@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { sleep } from '../../lambdas/support/retry.js';
 import { localSettings } from '../settings.js';
 import { pipelineProgress, startLocalRuntime, type LocalRuntime } from '../runtime.js';
-import { measureBundles } from './bundles.js';
-import { workloadBodies } from './workload.js';
+import { measureBundles, type BundleFigures } from './bundles.js';
+import { NamedWorkloads, workloadBodies, type WorkloadName } from './workload.js';
 import { benchSegments } from './segments.js';
 import { priceRun, type MeteredCounts } from './cost-model.js';
 import { captureLogs, Meter } from './metering.js';
 import { Anchors } from './prices.js';
-import type { BenchReport } from './report.js';
+import type { BenchReport, WorkloadFigures } from './report.js';
 import { toolArguments } from '../cli-args.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhook-receiver.js';
 
@@ -33,7 +33,10 @@ Environment:
   BENCH_RATE               events per second the cost is priced at; sizes the batches (default 100)
   BENCH_CONCURRENCY        requests in flight (default 4)
   BENCH_FRESHNESS_SECONDS  how long to send paced traffic for the freshness figures (default 10)
-  BENCH_WORKLOAD           a workload file instead of the standard one
+  BENCH_WORKLOADS          named workloads to run, one after the other (default standard,sparse):
+                           standard is about 100 events a person in requests of 100, sparse about
+                           50 a person in requests of 50 (most visitors come once)
+  BENCH_WORKLOAD           a workload file instead of the named ones
   BENCH_SEGMENTS           segments defined before the run (default 0; the issue's axis is 1, 10, 100)
   CDP_SHARDS               stream shards (default 1, as deployed)`,
 });
@@ -56,8 +59,15 @@ const settings = {
   freshnessSeconds: int('BENCH_FRESHNESS_SECONDS', 10),
   segments: env.BENCH_SEGMENTS === undefined || env.BENCH_SEGMENTS === '0' ? 0 : int('BENCH_SEGMENTS', 0),
   shards: int('CDP_SHARDS', Deployed.shards),
-  workload: env.BENCH_WORKLOAD ?? 'standard (local/bench/standard-workload.mjs)',
+  workloads: (env.BENCH_WORKLOAD ? ['file'] : parseWorkloads(env.BENCH_WORKLOADS ?? 'standard,sparse')) as Array<WorkloadName | 'file'>,
 };
+
+function parseWorkloads(text: string): WorkloadName[] {
+  const names = text.split(',').map((n) => n.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(n in NamedWorkloads));
+  if (names.length === 0 || unknown.length > 0) throw new Error(`BENCH_WORKLOADS must name workloads among ${Object.keys(NamedWorkloads).join(', ')}, got "${text}"`);
+  return names as WorkloadName[];
+}
 const perShardRate = settings.rate / settings.shards;
 /** What the event source mapping would hand each consumer at this rate: a window's worth, up to the batch size. */
 const batchAtRate = (consumer: StreamConsumerDefinition): number => Math.min(consumer.batchSize, Math.ceil(perShardRate * consumer.batchingWindowSeconds));
@@ -108,7 +118,40 @@ const percentile = (sorted: readonly number[], p: number): number => sorted[Math
 const round = (value: number, digits = 4): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
 async function main(): Promise<void> {
-  const lines = workloadBodies({ events: settings.events, ...(env.BENCH_WORKLOAD ? { file: env.BENCH_WORKLOAD } : {}) });
+  const runs: Array<{ name: string; report: WorkloadReport }> = [];
+  for (const name of settings.workloads) {
+    process.stderr.write(`workload ${name}\n`);
+    const lines = name === 'file' ? workloadBodies({ events: settings.events, file: env.BENCH_WORKLOAD! }) : workloadBodies({ events: settings.events, ...NamedWorkloads[name] });
+    runs.push({ name, report: await runWorkload(name, lines) });
+  }
+  process.stderr.write('  measuring bundles and cold starts\n');
+  const bundles = await measureBundles();
+  printBundles(bundles);
+  const workloads = Object.fromEntries(runs.map(({ name, report }) => [name, figuresOf(report)]));
+  if (runs.length > 1) console.table(workloads);
+  const report: BenchReport = { ...runs[0]!.report, ...bundles, workloads };
+  console.log(JSON.stringify(report));
+}
+
+type WorkloadReport = Omit<BenchReport, 'bundleBytes' | 'coldInitMs' | 'baselineColdInitMs' | 'coldInitRatio' | 'workloads'>;
+
+/** The figures that compare workloads, side by side in the report. */
+function figuresOf(r: WorkloadReport): WorkloadFigures {
+  return {
+    events: r.events,
+    requests: r.counts.apiRequestUnits,
+    costPerMillionUsd: r.costPerMillionUsd,
+    costPerMillionUsdOnDemand: r.costPerMillionUsdOnDemand,
+    ddbWruPerEvent: r.ddbWruPerEvent,
+    ddbRruPerEvent: r.ddbRruPerEvent,
+    freshnessP50Ms: r.freshnessP50Ms,
+    freshnessP99Ms: r.freshnessP99Ms,
+    eventsPerSecond: r.eventsPerSecond,
+  };
+}
+
+/** One workload through a fresh local runtime: its cost, throughput and freshness. */
+async function runWorkload(name: string, lines: string[]): Promise<WorkloadReport> {
   const events = lines.reduce((n, line) => n + (JSON.parse(line) as { batch: unknown[] }).batch.length, 0);
   process.env.POWERTOOLS_LOG_LEVEL = 'INFO'; // as deployed, so log volume is what CloudWatch would ingest
   const runtimeSettings = localSettings({ CDP_DATA_DIR: '', CDP_PORT: '0', CDP_SHARDS: String(settings.shards) });
@@ -130,8 +173,8 @@ async function main(): Promise<void> {
         importScanIntervalMs: 3_600_000,
         // The segmentation function runs once per minute of traffic at BENCH_RATE (see scheduleSegmenter), not of replay.
         segmenterIntervalMs: 3_600_000,
-        // About the deployed publisher's pace (a pass a second while it polls), so its reads are not overcounted.
-        publisherIntervalMs: 1_000,
+        // Profile writes with changes ring the publisher; its once-a-minute sweep is priced by publisherWithSweeps.
+        publisherIntervalMs: 60_000,
       },
       meter.instrumentation(),
     );
@@ -144,6 +187,7 @@ async function main(): Promise<void> {
     const publishedBefore = runtime.telemetry.snapshot().ActivationEventsPublished ?? 0;
     const baseline = snapshot(meter);
     const segmenterBefore = meter.lambdaUsage().segmenter ?? { invocations: 0, billedMs: 0 };
+    const publisherBefore = meter.lambdaUsage().publisher ?? { invocations: 0, billedMs: 0 };
     const writesBefore = new Map(meter.writeUnitsByFunction);
 
     // Throughput: the whole workload, as fast as the machine takes it.
@@ -166,7 +210,7 @@ async function main(): Promise<void> {
     while ((await runtime.runPublisher()).changes > 0);
     const published = (runtime.telemetry.snapshot().ActivationEventsPublished ?? 0) - publishedBefore;
     const counts = since(snapshot(meter), baseline);
-    const lambda = scheduledPublisher(scheduledSegmenter(meter.lambdaUsage(), segmenterBefore, events), events);
+    const lambda = publisherWithSweeps(scheduledSegmenter(meter.lambdaUsage(), segmenterBefore, events), publisherBefore, events);
     const invocations = Object.values(lambda).reduce((n, u) => n + u.invocations, 0);
     const membershipChanges = runtime.telemetry.snapshot().OutboundChangesRecorded ?? 0;
     const writeUnitsByFunction = Object.fromEntries([...meter.writeUnitsByFunction].map(([fn, units]) => [fn, round((units - (writesBefore.get(fn) ?? 0)) / events)]));
@@ -204,8 +248,6 @@ async function main(): Promise<void> {
     // Backfill: one more segment over everything the lake now holds.
     process.stderr.write('  backfilling a segment over the whole lake\n');
     const backfill = await measureBackfill(runtime);
-    process.stderr.write('  measuring bundles and cold starts\n');
-
     const bytesStored = storedBytes(join(runtime.endpoints.s3Directory, runtime.endpoints.lakeBucket, 'events'));
     await Promise.race([runtime.stop(), sleep(15_000)]);
     runtime = undefined;
@@ -230,9 +272,7 @@ async function main(): Promise<void> {
       logBytes: Math.round((logBytes * events) / (events + ticks * perTick)),
     };
     const cost = priceRun(metered, { eventsPerSecond: settings.rate, shards: settings.shards });
-    const bundles = await measureBundles();
-
-    const report: BenchReport = {
+    const report: WorkloadReport = {
       events,
       eventsPerSecond: Math.round(events / elapsedS),
       costPerMillionUsd: round(cost.totalUsdPerMillion),
@@ -247,10 +287,6 @@ async function main(): Promise<void> {
       membershipChangesPerEvent: round(membershipChanges / events),
       ddbWruPerEventByFunction: writeUnitsByFunction,
       backfill,
-      bundleBytes: bundles.bundleBytes,
-      coldInitMs: bundles.coldInitMs,
-      baselineColdInitMs: bundles.baselineColdInitMs,
-      coldInitRatio: bundles.coldInitRatio,
       counts: {
         apiRequestUnits: metered.apiRequestUnits,
         kinesisRecords: metered.kinesisRecords,
@@ -277,12 +313,12 @@ async function main(): Promise<void> {
         archiverWindowS: Deployed.archiver.batchingWindowSeconds,
         freshnessSamples: latencies.length,
         segmentFreshnessSamples: segmentLatencies.length,
-        workload: settings.workload,
+        workload: name === 'file' ? env.BENCH_WORKLOAD! : name,
       },
     };
     print(report, cost.lines);
     process.stderr.write(`  DynamoDB capacity by command (whole run): ${JSON.stringify(Object.fromEntries(meter.capacityByCommand))}, index writes ${JSON.stringify(Object.fromEntries(meter.indexWrites.units))}\n`);
-    console.log(JSON.stringify(report));
+    return report;
   } finally {
     stopLogs();
     // A failed run must still end: stop what is running, but never wait on it for long.
@@ -369,15 +405,22 @@ function scheduledSegmenter(
 }
 
 /**
- * The publisher runs once a minute in AWS and polls the outbox for its whole budget, whatever the
- * traffic: priced as that, over the time the events would take at BENCH_RATE.
+ * The publisher runs when a profile write leaves changes in the outbox (measured: the local
+ * doorbell rings it as the table's stream does in AWS), and is swept once a minute whatever the
+ * traffic: the sweeps are priced at that schedule over the time the events would take at
+ * BENCH_RATE, each costing what the measured runs cost on average.
  */
-function scheduledPublisher(
+function publisherWithSweeps(
   usage: Partial<Record<HandlerName, { invocations: number; billedMs: number }>>,
+  before: { invocations: number; billedMs: number },
   events: number,
 ): Partial<Record<HandlerName, { invocations: number; billedMs: number }>> {
-  const runs = Math.max(1, Math.ceil(events / settings.rate / (ActivationTiming.scheduleMinutes * 60)));
-  return { ...usage, publisher: { invocations: runs, billedMs: runs * ActivationTiming.runBudgetMs } };
+  const measured = usage.publisher ?? { invocations: 0, billedMs: 0 };
+  const runs = measured.invocations - before.invocations;
+  const billedMs = measured.billedMs - before.billedMs;
+  const sweeps = Math.max(1, Math.ceil(events / settings.rate / (ActivationTiming.scheduleMinutes * 60)));
+  const perRun = runs > 0 ? billedMs / runs : 0;
+  return { ...usage, publisher: { invocations: runs + sweeps, billedMs: billedMs + Math.round(perRun * sweeps) } };
 }
 
 /** Bytes of the lake objects s3rver holds on disk (the object files, not its metadata). */
@@ -421,8 +464,8 @@ function since(now: Snapshot, before: Snapshot): Snapshot {
   return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - before[k as keyof Snapshot]])) as unknown as Snapshot;
 }
 
-function print(r: BenchReport, lines: ReadonlyArray<{ item: string; usdPerMillion: number }>): void {
-  console.log(`\nCDP benchmark: ${r.events} events, ${r.settings.rate} events/s priced, ${r.settings.shards} shard(s); ` +
+function print(r: WorkloadReport, lines: ReadonlyArray<{ item: string; usdPerMillion: number }>): void {
+  console.log(`\nCDP benchmark, workload ${r.settings.workload}: ${r.events} events, ${r.settings.rate} events/s priced, ${r.settings.shards} shard(s); ` +
     `resolver batches of ${r.settings.resolverBatch} (window ${r.settings.resolverWindowS} s), archiver ${r.settings.archiverBatch} (window ${r.settings.archiverWindowS} s)\n`);
   console.table(Object.fromEntries(lines.map((l) => [l.item, { 'USD per million events': round(l.usdPerMillion, 5) }])));
   console.table({
@@ -438,10 +481,13 @@ function print(r: BenchReport, lines: ReadonlyArray<{ item: string; usdPerMillio
     'event to membership change p50 / p99 (ms)': `${r.segmentFreshnessP50Ms ?? '-'} / ${r.segmentFreshnessP99Ms ?? '-'}`,
     'backfill over the lake: wait + work (ms)': `${r.backfill.waitMs} + ${r.backfill.workMs}`,
   });
-  console.table(Object.fromEntries(Object.entries(r.bundleBytes).map(([name, bytes]) => [name, {
+}
+
+function printBundles(b: BundleFigures): void {
+  console.table(Object.fromEntries(Object.entries(b.bundleBytes).map(([name, bytes]) => [name, {
     'bundle bytes': bytes,
-    'cold init ms': r.coldInitMs[name as HandlerName],
-    [`over a minimal handler's ${r.baselineColdInitMs} ms`]: r.coldInitRatio[name as HandlerName],
+    'cold init ms': b.coldInitMs[name as HandlerName],
+    [`start to loaded, over a minimal handler's ${b.baselineColdInitMs} ms`]: b.coldInitRatio[name as HandlerName],
   }])));
 }
 

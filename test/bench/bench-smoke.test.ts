@@ -10,10 +10,10 @@ const root = resolve(import.meta.dirname, '../..');
 const Handlers = Object.keys(FunctionMemoryMb) as HandlerName[];
 
 describe('npm run bench (short mode)', () => {
-  it('produces a complete, self-consistent report as its last line', { timeout: 240_000 }, async () => {
+  it('produces a complete, self-consistent report as its last line', { timeout: 420_000 }, async () => {
     const { stdout } = await promisify(execFile)('npm', ['run', '-s', 'bench'], {
       cwd: root,
-      env: { ...process.env, BENCH_EVENTS: '20000', BENCH_FRESHNESS_SECONDS: '5', BENCH_SEGMENTS: '10' },
+      env: { ...process.env, BENCH_EVENTS: '10000', BENCH_WORKLOADS: 'standard,sparse', BENCH_FRESHNESS_SECONDS: '5', BENCH_SEGMENTS: '10' },
       maxBuffer: 64 * 1024 * 1024,
     });
     const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as BenchReport;
@@ -28,15 +28,24 @@ describe('npm run bench (short mode)', () => {
     expect(report.baselineColdInitMs).toBeGreaterThan(0);
     for (const name of Handlers) expect(report.coldInitRatio[name]).toBeGreaterThan(1);
 
-    // The counts agree with the workload: 20,000 events in 200 requests of 100.
+    // The counts agree with the first workload, the standard one: 10,000 events in 100 requests of 100.
     const { counts, settings } = report;
-    expect(report.events).toBe(20_000);
-    expect(counts.kinesisRecords).toBe(20_000);
-    expect(counts.apiRequestUnits).toBe(200);
-    expect(counts.lambda.ingest?.invocations).toBe(200);
-    expect(counts.lambda.resolver?.invocations).toBeGreaterThanOrEqual(20_000 / settings.resolverBatch);
-    expect(counts.lambda.archiver?.invocations).toBeGreaterThanOrEqual(20_000 / settings.archiverBatch);
-    expect(report.ddbWruPerEvent).toBeCloseTo(counts.dynamoWru / 20_000, 3);
+    expect(settings.workload).toBe('standard');
+    expect(report.events).toBe(10_000);
+    expect(counts.kinesisRecords).toBe(10_000);
+    expect(counts.apiRequestUnits).toBe(100);
+    expect(counts.lambda.ingest?.invocations).toBe(100);
+    expect(counts.lambda.resolver?.invocations).toBeGreaterThanOrEqual(10_000 / settings.resolverBatch);
+    expect(counts.lambda.archiver?.invocations).toBeGreaterThanOrEqual(10_000 / settings.archiverBatch);
+    expect(report.ddbWruPerEvent).toBeCloseTo(counts.dynamoWru / 10_000, 3);
+    // Both workloads of the run, side by side: the sparse one in requests of 50, with more people.
+    expect(Object.keys(report.workloads)).toEqual(['standard', 'sparse']);
+    const { standard, sparse } = report.workloads as Record<'standard' | 'sparse', BenchReport['workloads'][string]>;
+    expect(standard).toMatchObject({ events: 10_000, requests: 100, costPerMillionUsd: report.costPerMillionUsd, ddbWruPerEvent: report.ddbWruPerEvent });
+    expect(sparse).toMatchObject({ events: 10_000, requests: 200 });
+    for (const figures of [standard, sparse]) for (const [key, value] of Object.entries(figures)) expect(value, key).toBeGreaterThan(0);
+    // Fewer events per person means more people, so more identifiers to claim per event.
+    expect(sparse.ddbWruPerEvent).toBeGreaterThan(standard.ddbWruPerEvent);
     expect(counts.s3Puts).toBeGreaterThan(0);
     expect(counts.s3BytesStored).toBeGreaterThan(0);
     // Paced traffic fills a resolver batch in about one batching window, so the first events of each

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CorsAllowedHeaders, HttpRoutes, IntakeCorsHeaders } from '../../lambdas/contracts.js';
+import { CorsAllowedHeaders, HttpRoutes, IntakeCorsHeaders, OutboxIndex } from '../../lambdas/contracts.js';
 import { destinationResourceName, parseDestinationsFile } from '../../lambdas/domain/destinations.js';
 import { EventsViewSql, IdentitiesViewSql, SegmentMembersViewSql } from '../../lambdas/domain/lake-views.js';
 import { queryLocalLake } from '../../local/lake-sql.js';
@@ -378,6 +378,19 @@ describe('CdpStack', () => {
     expect(puts).toEqual([expect.objectContaining({ Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ActivationBus/), 'Arn'] } })]);
     const indexes = policyStatementsOf('PublisherHandlerFunction').flatMap((st) => [st.Resource].flat()).map((r) => JSON.stringify(r)).filter((r) => r.includes('/index/'));
     expect(indexes.map((r) => /\/index\/([a-z]+)/.exec(r)![1])).toEqual(['outbox']);
+  });
+
+  it('invokes the publisher from the profile table stream only for items carrying an outbox, besides its schedule', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map((r) => r.Properties as Record<string, unknown>);
+    const doorbell = mappings.filter((m) => JSON.stringify(m.FunctionName).includes('PublisherHandlerFunction'));
+    expect(doorbell).toHaveLength(1);
+    expect(doorbell[0]).toMatchObject({ StartingPosition: 'LATEST', MaximumRetryAttempts: 0 });
+    const filters = (doorbell[0]!.FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters.map((f) => JSON.parse(f.Pattern) as unknown);
+    expect(filters).toEqual([{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { [OutboxIndex.bucketAttribute]: { S: [{ exists: true }] } } } }]);
+    // Its role reads the profile table's stream and no other.
+    const streamReads = policyStatementsOf('PublisherHandlerFunction').filter((st) => [st.Action].flat().includes('dynamodb:GetRecords'));
+    expect(JSON.stringify(streamReads.map((st) => st.Resource))).toMatch(/ProfilesTable.*StreamArn/);
   });
 
   it('lets the destination API route only under its own prefix, and touch only the destination partition', () => {

@@ -18,7 +18,8 @@ const env = {
   CDP_RESOLVER_BATCH_WINDOW_MS: '200',
   CDP_ARCHIVER_BATCH_WINDOW_MS: '500',
   CDP_SEGMENTER_INTERVAL_MS: '300',
-  CDP_PUBLISHER_INTERVAL_MS: '100',
+  // No sweep within the test: every delivery must come from the doorbell that profile writes ring.
+  CDP_PUBLISHER_INTERVAL_MS: '600000',
   // Quick retries, so failing receivers show their whole story within seconds.
   CDP_BUS_BASE_DELAY_MS: '100',
   CDP_BUS_MAX_DELAY_MS: '400',
