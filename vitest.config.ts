@@ -13,6 +13,8 @@ export default defineConfig({
       { extends: true, test: { name: 'fast', include: ['test/unit/**/*.test.ts', 'test/cdk/**/*.test.ts'] } },
       // Minutes: the emulators, the whole runtime, real SDKs, faults and the benchmark (npm run test:slow).
       { extends: true, test: { name: 'slow', include: ['test/e2e/**/*.test.ts', 'test/faults/**/*.test.ts', 'test/bench/**/*.test.ts', 'test/population/**/*.test.ts', 'test/browser/**/*.test.ts'] } },
+      // Load that needs the machine to itself, so `npm test` runs it after the others (npm run test:load).
+      { extends: true, test: { name: 'load', include: ['test/load/**/*.test.ts'] } },
     ],
   },
 });

@@ -38,6 +38,8 @@ Environment:
                            50 a person in requests of 50 (most visitors come once)
   BENCH_WORKLOAD           a workload file instead of the named ones
   BENCH_SEGMENTS           segments defined before the run (default 0; the issue's axis is 1, 10, 100)
+  BENCH_RESOLVER_WINDOW_S  the resolver's batching window in whole seconds (default 2, as deployed):
+                           sizes its batches at BENCH_RATE, and paces the local consumer
   CDP_SHARDS               stream shards (default 1, as deployed)`,
 });
 import { ActivationTiming, SegmentTiming, StreamConsumers, type HandlerName, type StreamConsumerDefinition } from '../../lambdas/contracts.js';
@@ -49,8 +51,11 @@ const int = (name: string, fallback: number): number => {
   return value;
 };
 
+const resolverWindowSeconds = int('BENCH_RESOLVER_WINDOW_S', StreamConsumers.resolver.batchingWindowSeconds);
+if (!Number.isInteger(resolverWindowSeconds)) throw new Error(`BENCH_RESOLVER_WINDOW_S must be whole seconds, as an event source mapping's window is, got "${env.BENCH_RESOLVER_WINDOW_S}"`);
+
 /** The deployed defaults (lambdas/contracts.ts); batches are sized from them and the rate, not from replay speed. */
-const Deployed = { shards: 1, resolver: StreamConsumers.resolver, archiver: StreamConsumers.archiver } as const;
+const Deployed = { shards: 1, resolver: { ...StreamConsumers.resolver, batchingWindowSeconds: resolverWindowSeconds }, archiver: StreamConsumers.archiver } as const;
 
 const settings = {
   events: int('BENCH_EVENTS', 200_000),
