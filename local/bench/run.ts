@@ -18,6 +18,8 @@ import { captureLogs, Meter } from './metering.js';
 import { Anchors } from './prices.js';
 import type { BenchReport, WorkloadFigures } from './report.js';
 import { toolArguments } from '../cli-args.js';
+import { percentile } from './stats.js';
+import { runHotKey } from './hot-key.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../webhook-receiver.js';
 
 toolArguments({
@@ -38,6 +40,8 @@ Environment:
                            50 a person in requests of 50 (most visitors come once)
   BENCH_WORKLOAD           a workload file instead of the named ones
   BENCH_SEGMENTS           segments defined before the run (default 0; the issue's axis is 1, 10, 100)
+  BENCH_HOT_KEY=1          run the hot-key scenario instead: one device at HOT_KEY_RATE events/s
+                           (default 2000) for HOT_KEY_SECONDS (default 60) beside ordinary traffic
   BENCH_RESOLVER_WINDOW_S  the resolver's batching window in whole seconds (default 2, as deployed):
                            sizes its batches at BENCH_RATE, and paces the local consumer
   CDP_SHARDS               stream shards (default 1, as deployed)`,
@@ -119,10 +123,16 @@ async function settled(runtime: LocalRuntime, events: number, timeoutMs: number)
   }
 }
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const round = (value: number, digits = 4): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
 async function main(): Promise<void> {
+  if (env.BENCH_HOT_KEY === '1') {
+    // The hot-key scenario instead of the workloads (docs/scaling.md#one-very-busy-key).
+    const figures = await runHotKey({ rate: int('HOT_KEY_RATE', 2_000), seconds: int('HOT_KEY_SECONDS', 60) });
+    console.table(figures);
+    console.log(JSON.stringify(figures));
+    return;
+  }
   const runs: Array<{ name: string; report: WorkloadReport }> = [];
   for (const name of settings.workloads) {
     process.stderr.write(`workload ${name}\n`);
